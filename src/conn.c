@@ -1,0 +1,324 @@
+/*
+ * conn.c: one client connection (see conn.h).
+ *
+ * Owns the connection's socket, its buffer of unechoed input and its place
+ * in the prefix state machine. The buffer holds input, not output: the
+ * echo (prefixes included) is rebuilt from it on every send, so at most
+ * buffer_size bytes are held however many prefixes the data calls for.
+ * When the buffer is full, echod stops reading: the client's own send
+ * blocks, and that is the backpressure. The owning worker's epoll set,
+ * list and counters are the worker's business.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysutil.h"
+
+#define CONN_IOV_MAX 1024
+
+struct conn *
+conn_new(int fd, const union addr *peer, struct config *cfg, uint64_t id,
+    uint64_t now_ms)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->id = id;
+	c->cfg = cfg;
+	c->prefix.str = cfg->reply_prefix;
+	c->prefix.len = cfg->reply_prefix_len;
+	prefix_state_init(&c->pstate);
+	ring_init(&c->in, cfg->buffer_size);
+	c->peer = *peer;
+	c->opened_ms = c->active_ms = now_ms;
+	return c;
+}
+
+static size_t
+conn_greeting_left(const struct conn *c)
+{
+	return c->cfg->greeting_len - c->greet_sent;
+}
+
+static bool
+conn_has_output(const struct conn *c)
+{
+	return conn_greeting_left(c) > 0 || ring_len(&c->in) > 0;
+}
+
+/*
+ * Plans the echo of src[0..nsrc) after the rest of the greeting into out.
+ * Returns the iovec count; *covered gets the input bytes planned, *plan the
+ * prefix state after them.
+ */
+static int
+conn_plan(const struct conn *c, const struct iovec *src, int nsrc,
+    struct iovec *out, size_t *covered, struct prefix_state *plan)
+{
+	int cnt = 0;
+
+	*plan = c->pstate;
+	*covered = 0;
+	if (conn_greeting_left(c) > 0) {
+		out[cnt].iov_base = c->cfg->greeting + c->greet_sent;
+		out[cnt++].iov_len = conn_greeting_left(c);
+	}
+	for (int i = 0; i < nsrc; i++) {
+		size_t k = prefix_plan(&c->prefix, plan, src[i].iov_base,
+		    src[i].iov_len, out, CONN_IOV_MAX, &cnt);
+		*covered += k;
+		if (k < src[i].iov_len)
+			break;
+	}
+	return cnt;
+}
+
+/* Follows n sent bytes through the greeting and the input; returns input bytes done. */
+static size_t
+conn_account(struct conn *c, const struct iovec *src, int nsrc, size_t n)
+{
+	size_t g = conn_greeting_left(c) < n ? conn_greeting_left(c) : n;
+	size_t done = 0;
+
+	c->greet_sent += g;
+	n -= g;
+	for (int i = 0; i < nsrc && n > 0; i++)
+		done += prefix_advance(&c->prefix, &c->pstate, src[i].iov_base,
+		    src[i].iov_len, &n);
+	return done;
+}
+
+static size_t
+iov_total(const struct iovec *iov, int cnt)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/*
+ * Sends the greeting's rest and as much of the echo of src as the socket
+ * takes in one call. Returns the input bytes fully echoed, or -1 with
+ * *why set. *blocked is set when the socket would not take it all.
+ */
+static long
+conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
+    enum conn_end *why, uint64_t now_ms)
+{
+	struct iovec out[CONN_IOV_MAX];
+	struct msghdr msg = { .msg_iov = out };
+	struct prefix_state plan;
+	size_t covered;
+	ssize_t n;
+
+	msg.msg_iovlen = (size_t)conn_plan(c, src, nsrc, out, &covered, &plan);
+	if (msg.msg_iovlen == 0)
+		return 0;
+	do
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		*blocked = errno == EAGAIN || errno == EWOULDBLOCK;
+		if (!*blocked)
+			*why = errno == EPIPE || errno == ECONNRESET ? CONN_RESET : CONN_ERROR;
+		if (*why == CONN_ERROR)
+			log_err("send to conn %llu", (unsigned long long)c->id);
+		return *blocked ? 0 : -1;
+	}
+	c->bytes_out += (uint64_t)n;
+	c->active_ms = now_ms;
+	if ((size_t)n == iov_total(out, (int)msg.msg_iovlen)) {
+		c->greet_sent = c->cfg->greeting_len;
+		c->pstate = plan;
+		return (long)covered;
+	}
+	*blocked = true;
+	return (long)conn_account(c, src, nsrc, (size_t)n);
+}
+
+/* Echoes what the buffer holds until it is empty or the socket is full. */
+static enum conn_end
+conn_flush(struct conn *c, uint64_t now_ms)
+{
+	enum conn_end why = CONN_OPEN;
+	bool blocked = false;
+
+	while (conn_has_output(c) && !blocked) {
+		struct iovec src[2];
+		int nsrc = ring_data_iov(&c->in, src);
+		long done = conn_send(c, src, nsrc, &blocked, &why, now_ms);
+		if (done < 0)
+			return why;
+		ring_consume(&c->in, (size_t)done);
+	}
+	return CONN_OPEN;
+}
+
+/* Echoes fresh input straight from the worker's scratch; keeps the rest. */
+static enum conn_end
+conn_echo_fresh(struct conn *c, char *data, size_t len, uint64_t now_ms)
+{
+	enum conn_end why = CONN_OPEN;
+	bool blocked = false;
+
+	while (len > 0 && !blocked) {
+		struct iovec src = { .iov_base = data, .iov_len = len };
+		long done = conn_send(c, &src, 1, &blocked, &why, now_ms);
+		if (done < 0)
+			return why;
+		data += done;
+		len -= (size_t)done;
+	}
+	if (len > 0 && ring_append(&c->in, data, len) < 0) {
+		log_errx("conn %llu: out of memory for its buffer",
+		    (unsigned long long)c->id);
+		return CONN_ERROR;
+	}
+	return CONN_OPEN;
+}
+
+static enum conn_end
+conn_read_failed(struct conn *c)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return CONN_OPEN;
+	if (errno == ECONNRESET || errno == ETIMEDOUT || errno == EHOSTUNREACH)
+		return CONN_RESET;
+	log_err("read from conn %llu", (unsigned long long)c->id);
+	return CONN_ERROR;
+}
+
+/* Reads once: into the scratch when nothing is pending, else into the buffer. */
+static enum conn_end
+conn_read(struct conn *c, struct conn_io *io)
+{
+	struct iovec iov[2];
+	ssize_t n;
+	bool direct = !conn_has_output(c);
+	int cnt = 1;
+
+	if (direct) {
+		iov[0].iov_base = io->scratch;
+		iov[0].iov_len = io->scratch_len < c->in.cap ? io->scratch_len : c->in.cap;
+	} else if ((cnt = ring_space_iov(&c->in, iov)) <= 0) {
+		return cnt < 0 ? CONN_ERROR : CONN_OPEN;
+	}
+	n = readv(c->fd, iov, cnt);
+	if (n < 0)
+		return conn_read_failed(c);
+	if (n == 0) {
+		c->read_eof = true;
+		return CONN_OPEN;
+	}
+	c->bytes_in += (uint64_t)n;
+	c->active_ms = io->now_ms;
+	if (direct)
+		return conn_echo_fresh(c, io->scratch, (size_t)n, io->now_ms);
+	ring_commit(&c->in, (size_t)n);
+	return conn_flush(c, io->now_ms);
+}
+
+/* Watches for what the connection can use next: input room, output wait. */
+static enum conn_end
+conn_rearm(struct conn *c, int epfd)
+{
+	struct epoll_event ev = { .data.ptr = c };
+	uint32_t want = 0;
+
+	if (!c->read_eof && ring_space(&c->in) > 0)
+		want |= EPOLLIN;
+	if (conn_has_output(c))
+		want |= EPOLLOUT;
+	if (c->read_eof && !conn_has_output(c))
+		return CONN_EOF;
+	if (want == c->events)
+		return CONN_OPEN;
+	ev.events = want;
+	if (epoll_ctl(epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+		log_err("epoll_ctl for conn %llu", (unsigned long long)c->id);
+		return CONN_ERROR;
+	}
+	c->events = want;
+	return CONN_OPEN;
+}
+
+enum conn_end
+conn_start(struct conn *c, struct conn_io *io)
+{
+	int on = 1;
+	enum conn_end why;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	why = conn_flush(c, io->now_ms);
+	return why != CONN_OPEN ? why : conn_rearm(c, io->epfd);
+}
+
+enum conn_end
+conn_handle(struct conn *c, uint32_t events, struct conn_io *io)
+{
+	enum conn_end why = CONN_OPEN;
+	bool hangup = events & (EPOLLERR | EPOLLHUP);
+
+	if ((events & EPOLLOUT) || hangup)
+		why = conn_flush(c, io->now_ms);
+	if (why == CONN_OPEN && ((events & EPOLLIN) || hangup) &&
+	    !c->read_eof && ring_space(&c->in) > 0)
+		why = conn_read(c, io);
+	return why != CONN_OPEN ? why : conn_rearm(c, io->epfd);
+}
+
+bool
+conn_idle_expired(const struct conn *c, uint64_t now_ms)
+{
+	uint64_t limit = (uint64_t)c->cfg->idle_timeout * 1000;
+
+	return limit > 0 && now_ms - c->active_ms >= limit;
+}
+
+static const char *
+conn_end_name(enum conn_end why)
+{
+	switch (why) {
+	case CONN_EOF: return "eof";
+	case CONN_RESET: return "reset";
+	case CONN_IDLE: return "idle timeout";
+	case CONN_SHUTDOWN: return "shutdown";
+	case CONN_ERROR: return "error";
+	case CONN_OPEN: break;
+	}
+	return "open";
+}
+
+void
+conn_close(struct conn *c, enum conn_end why, uint64_t now_ms)
+{
+	char peer[ADDR_STRLEN];
+	uint64_t ms = now_ms - c->opened_ms;
+
+	close_quietly(c->fd);
+	if (c->cfg->log_connections) {
+		addr_format(&c->peer, peer, sizeof(peer));
+		log_info("disconnect %s (conn %llu): %s after %llu.%llu s, "
+		    "%llu bytes in, %llu bytes out", peer,
+		    (unsigned long long)c->id, conn_end_name(why),
+		    (unsigned long long)(ms / 1000),
+		    (unsigned long long)(ms % 1000 / 100),
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out);
+	}
+	ring_release(&c->in);
+	config_unref(c->cfg);
+	free(c);
+}

@@ -1,0 +1,69 @@
+/*
+ * conn.h: one client connection: greeting, line-prefixed echo, bounded
+ * buffering with backpressure, half-close, idle time.
+ *
+ * A connection belongs to the worker thread that accepted it and is only
+ * ever touched by that thread; nothing in here locks.
+ */
+#ifndef ECHOD_CONN_H
+#define ECHOD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "prefix.h"
+#include "ring.h"
+
+/* Why a connection ended; CONN_OPEN while it has not. */
+enum conn_end {
+	CONN_OPEN = 0,
+	CONN_EOF,          /* the client closed and got all its echo */
+	CONN_RESET,        /* the client reset or vanished */
+	CONN_IDLE,         /* silent both ways for idle_timeout */
+	CONN_SHUTDOWN,     /* echod stopped before the client left */
+	CONN_ERROR,        /* a socket call failed (logged) */
+};
+
+struct conn {
+	struct conn *prev, *next;   /* the owning worker's list */
+	int fd;
+	uint32_t events;            /* what epoll watches for now */
+	uint64_t id;
+	struct config *cfg;         /* a reference: settings it was accepted with */
+	struct prefix prefix;       /* cfg's reply_prefix */
+	struct prefix_state pstate;
+	struct ring in;             /* bytes received, not yet echoed */
+	size_t greet_sent;          /* bytes of cfg->greeting already sent */
+	bool read_eof;              /* the client shut down its sending side */
+	uint64_t bytes_in, bytes_out;
+	uint64_t opened_ms, active_ms;
+	union addr peer;
+};
+
+/* What the worker lends its connections for one round of events. */
+struct conn_io {
+	int epfd;
+	char *scratch;              /* the worker's read buffer */
+	size_t scratch_len;
+	uint64_t now_ms;
+};
+
+/* A new connection on fd (taking cfg's reference), or NULL if out of memory. */
+struct conn *conn_new(int fd, const union addr *peer, struct config *cfg,
+    uint64_t id, uint64_t now_ms);
+
+/* Sends the greeting and starts watching fd in io->epfd. */
+enum conn_end conn_start(struct conn *c, struct conn_io *io);
+
+/* Does what the epoll events on c's socket allow: read, echo, flush. */
+enum conn_end conn_handle(struct conn *c, uint32_t events, struct conn_io *io);
+
+/* True when c has been silent both ways for its idle_timeout. */
+bool conn_idle_expired(const struct conn *c, uint64_t now_ms);
+
+/* Closes the socket, logs the disconnect line and frees c. */
+void conn_close(struct conn *c, enum conn_end why, uint64_t now_ms);
+
+#endif

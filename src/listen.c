@@ -1,0 +1,105 @@
+/*
+ * listen.c: resolves the configured numeric addresses and opens the
+ * listening sockets. Owns those descriptors until listeners_close();
+ * accepting on them is the workers' job.
+ */
+#include "listen.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysutil.h"
+
+static int
+listener_options(int fd, int family)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+		return -1;
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Creates, binds and listens; returns NULL, or the name of the failing call. */
+static const char *
+listener_setup(struct listener *l, socklen_t len, int backlog)
+{
+	l->fd = socket(l->addr.sa.sa_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
+		return "socket";
+	if (listener_options(l->fd, l->addr.sa.sa_family) < 0)
+		return "setsockopt";
+	if (bind(l->fd, &l->addr.sa, len) < 0)
+		return "bind";
+	if (listen(l->fd, backlog) < 0)
+		return "listen";
+	return NULL;
+}
+
+/* Opens one listener; on failure logs "CALL ADDR: error" and returns -1. */
+static int
+listener_open(struct listener *l, const char *host, const struct config *cfg)
+{
+	socklen_t len;
+	const char *failed;
+
+	l->fd = -1;
+	if (addr_parse(host, cfg->port, &l->addr, &len) < 0) {
+		log_errx("listen: \"%s\" is not a numeric address", host);
+		return -1;
+	}
+	addr_format(&l->addr, l->name, sizeof(l->name));
+	failed = listener_setup(l, len, cfg->backlog);
+	if (failed == NULL)
+		return 0;
+	log_err("%s %s", failed, l->name);
+	close_quietly(l->fd);
+	l->fd = -1;
+	return -1;
+}
+
+int
+listeners_open(struct listeners *ls, const struct config *cfg)
+{
+	ls->count = 0;
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		if (listener_open(&ls->list[i], cfg->listen[i], cfg) < 0) {
+			listeners_close(ls);
+			return -1;
+		}
+		ls->count++;
+	}
+	return 0;
+}
+
+void
+listeners_close(struct listeners *ls)
+{
+	for (size_t i = 0; i < ls->count; i++)
+		close_quietly(ls->list[i].fd);
+	ls->count = 0;
+}
+
+void
+listeners_describe(const struct listeners *ls, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ls->count && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s",
+		    i ? ", " : "", ls->list[i].name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}

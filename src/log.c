@@ -1,0 +1,234 @@
+/*
+ * log.c: echod's log (see log.h for the API and what each level is for).
+ *
+ * Owns the syslog connection, the stderr copy and the logger thread with
+ * its bounded queue. Any thread may log; only the logger thread (or, before
+ * log_start(), the caller itself) calls syslog(3) and writes to stderr.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_LINE_MAX   512
+#define LOG_QUEUE_LEN  1024
+
+struct log_line {
+	int prio;
+	char text[LOG_LINE_MAX];
+};
+
+static struct {
+	int level;              /* atomic: lines above it are not formatted */
+	int to_stderr;          /* atomic */
+	int syslog_open;
+	pthread_mutex_t lock;   /* guards everything below */
+	pthread_cond_t wake;
+	pthread_t thread;
+	int running;            /* the logger thread owns the output */
+	int stopping;
+	size_t head, count;
+	unsigned long dropped;  /* since the last "dropped" line */
+	unsigned long dropped_total;
+	struct log_line queue[LOG_QUEUE_LEN];
+} lg = {
+	.level = LOG_INFO,
+	.to_stderr = 1,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+};
+
+void
+log_open(int facility, int level)
+{
+	openlog("echod", LOG_PID | LOG_NDELAY, facility);
+	lg.syslog_open = 1;
+	log_set_level(level);
+}
+
+void
+log_set_level(int level)
+{
+	__atomic_store_n(&lg.level, level, __ATOMIC_RELAXED);
+}
+
+void
+log_set_stderr(bool to_stderr)
+{
+	__atomic_store_n(&lg.to_stderr, to_stderr, __ATOMIC_RELAXED);
+}
+
+/* Writes one line to its destinations; runs in one thread at a time. */
+static void
+log_emit(int prio, const char *text)
+{
+	if (lg.syslog_open)
+		syslog(prio, "%s", text);
+	if (__atomic_load_n(&lg.to_stderr, __ATOMIC_RELAXED)) {
+		fprintf(stderr, "echod: %s\n", text);
+		fflush(stderr);
+	}
+}
+
+/* Takes the oldest queued line; the caller holds the lock. */
+static void
+log_dequeue(struct log_line *out)
+{
+	*out = lg.queue[lg.head];
+	lg.head = (lg.head + 1) % LOG_QUEUE_LEN;
+	lg.count--;
+}
+
+/* Says how many lines were dropped, once half the queue is free again. */
+static void
+log_report_dropped(void)
+{
+	char text[64];
+	unsigned long n;
+
+	pthread_mutex_lock(&lg.lock);
+	n = lg.count <= LOG_QUEUE_LEN / 2 ? lg.dropped : 0;
+	lg.dropped -= n;
+	pthread_mutex_unlock(&lg.lock);
+	if (n == 0)
+		return;
+	snprintf(text, sizeof(text), "%lu log messages dropped", n);
+	log_emit(LOG_WARNING, text);
+}
+
+static void *
+log_thread(void *arg)
+{
+	struct log_line line;
+
+	(void)arg;
+	pthread_mutex_lock(&lg.lock);
+	for (;;) {
+		while (lg.count == 0 && !lg.stopping)
+			pthread_cond_wait(&lg.wake, &lg.lock);
+		if (lg.count == 0)
+			break;
+		log_dequeue(&line);
+		pthread_mutex_unlock(&lg.lock);
+		log_emit(line.prio, line.text);
+		log_report_dropped();
+		pthread_mutex_lock(&lg.lock);
+	}
+	pthread_mutex_unlock(&lg.lock);
+	log_report_dropped();
+	return NULL;
+}
+
+int
+log_start(void)
+{
+	int err;
+
+	lg.stopping = 0;
+	err = pthread_create(&lg.thread, NULL, log_thread, NULL);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	pthread_setname_np(lg.thread, "echod-log");
+	__atomic_store_n(&lg.running, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+log_stop(void)
+{
+	if (!__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&lg.lock);
+	lg.stopping = 1;
+	pthread_cond_signal(&lg.wake);
+	pthread_mutex_unlock(&lg.lock);
+	pthread_join(lg.thread, NULL);
+	__atomic_store_n(&lg.running, 0, __ATOMIC_RELEASE);
+}
+
+unsigned long
+log_dropped_total(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lg.lock);
+	n = lg.dropped_total;
+	pthread_mutex_unlock(&lg.lock);
+	return n;
+}
+
+/* Hands a line to the logger thread, or drops and counts it when full. */
+static void
+log_enqueue(int prio, const char *text)
+{
+	pthread_mutex_lock(&lg.lock);
+	if (lg.count == LOG_QUEUE_LEN) {
+		lg.dropped++;
+		lg.dropped_total++;
+	} else {
+		struct log_line *slot = &lg.queue[(lg.head + lg.count) % LOG_QUEUE_LEN];
+		slot->prio = prio;
+		snprintf(slot->text, sizeof(slot->text), "%s", text);
+		lg.count++;
+		pthread_cond_signal(&lg.wake);
+	}
+	pthread_mutex_unlock(&lg.lock);
+}
+
+static void
+log_vmsg(int prio, int errnum, const char *fmt, va_list ap)
+{
+	char text[LOG_LINE_MAX];
+	int n;
+
+	if (prio > __atomic_load_n(&lg.level, __ATOMIC_RELAXED) && prio > LOG_ERR)
+		return;
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(errnum));
+	if (__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
+		log_enqueue(prio, text);
+	else
+		log_emit(prio, text);
+}
+
+#define LOG_VARIADIC(prio, errnum)                \
+	do {                                      \
+		int saved_ = errno;               \
+		va_list ap_;                      \
+		va_start(ap_, fmt);               \
+		log_vmsg((prio), (errnum), fmt, ap_); \
+		va_end(ap_);                      \
+		errno = saved_;                   \
+	} while (0)
+
+void log_msg(int prio, const char *fmt, ...) { LOG_VARIADIC(prio, 0); }
+void log_err(const char *fmt, ...) { LOG_VARIADIC(LOG_ERR, errno); }
+void log_errx(const char *fmt, ...) { LOG_VARIADIC(LOG_ERR, 0); }
+void log_warn(const char *fmt, ...) { LOG_VARIADIC(LOG_WARNING, errno); }
+void log_warnx(const char *fmt, ...) { LOG_VARIADIC(LOG_WARNING, 0); }
+void log_notice(const char *fmt, ...) { LOG_VARIADIC(LOG_NOTICE, 0); }
+void log_info(const char *fmt, ...) { LOG_VARIADIC(LOG_INFO, 0); }
+void log_debug(const char *fmt, ...) { LOG_VARIADIC(LOG_DEBUG, 0); }
+
+void
+fatal(int status, const char *fmt, ...)
+{
+	LOG_VARIADIC(LOG_CRIT, errno);
+	log_stop();
+	exit(status);
+}
+
+void
+fatalx(int status, const char *fmt, ...)
+{
+	LOG_VARIADIC(LOG_CRIT, 0);
+	log_stop();
+	exit(status);
+}

@@ -1,0 +1,56 @@
+/*
+ * log.h: echod's logging API.
+ *
+ * Syslog levels, and what echod uses each for:
+ *   LOG_CRIT     echod is about to exit because of an error (fatal, fatalx)
+ *   LOG_ERR      an operation failed: a socket call, a reload that was refused
+ *   LOG_WARNING  serving goes on but something needs attention: limits
+ *                reached, descriptors short, log messages dropped
+ *   LOG_NOTICE   the daemon's life: start, reload, stop
+ *   LOG_INFO     clients: connect and disconnect
+ *   LOG_DEBUG    detail for developers
+ *
+ * Until log_start() the lines go straight to stderr (and syslog, once
+ * log_open() has run). After it, callers only queue a line: a logger
+ * thread writes them, so a slow syslog never stalls the caller. When the
+ * queue is full the line is dropped and counted; the count is logged once
+ * there is room again. Client data never goes into a log line.
+ *
+ * The *_warn/err/fatal forms append ": strerror(errno)", the *x forms do
+ * not. Every function preserves errno.
+ */
+#ifndef ECHOD_LOG_H
+#define ECHOD_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+#define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* Opens syslog with facility; lines above level are not logged. */
+void log_open(int facility, int level);
+/* Changes the level and whether stderr gets the lines (safe at any time). */
+void log_set_level(int level);
+void log_set_stderr(bool to_stderr);
+
+/* Starts the logger thread; returns 0, or -1 with errno set. */
+int log_start(void);
+/* Writes what is queued, stops the logger thread, then logs synchronously. */
+void log_stop(void);
+
+/* Lines dropped because the queue was full, since start. */
+unsigned long log_dropped_total(void);
+
+void log_msg(int prio, const char *fmt, ...) LOG_FMT(2, 3);
+void log_err(const char *fmt, ...) LOG_FMT(1, 2);
+void log_errx(const char *fmt, ...) LOG_FMT(1, 2);
+void log_warn(const char *fmt, ...) LOG_FMT(1, 2);
+void log_warnx(const char *fmt, ...) LOG_FMT(1, 2);
+void log_notice(const char *fmt, ...) LOG_FMT(1, 2);
+void log_info(const char *fmt, ...) LOG_FMT(1, 2);
+void log_debug(const char *fmt, ...) LOG_FMT(1, 2);
+/* Log at LOG_CRIT, stop the logger and exit(status). */
+void fatal(int status, const char *fmt, ...) LOG_FMT(2, 3) __attribute__((noreturn));
+void fatalx(int status, const char *fmt, ...) LOG_FMT(2, 3) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * main.c: echod's command line, start-up order and exit statuses.
+ *
+ * Start-up order, and why:
+ *  1. options, then the config: every error goes to the terminal;
+ *  2. signals blocked before any thread exists, so every thread inherits it;
+ *  3. pidfile, then listeners: a second instance is told so, a busy port
+ *     is told so, both before detaching, with a non-zero status;
+ *  4. detach (unless -f): the original process waits for step 6;
+ *  5. logger thread and worker pool: threads only after fork;
+ *  6. report ready, point stdio at /dev/null, serve signals until stopped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "echod-build.h"
+#include "config.h"
+#include "daemon.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "master.h"
+#include "sysutil.h"
+
+struct options {
+	const char *config_path;
+	const char *pidfile;        /* NULL: the config's */
+	int foreground;
+	int test_only;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: echod [-f] [-t] [-c file] [-p pidfile] [-h] [-V]\n"
+	    "  -c file     config file (default %s)\n"
+	    "  -f          stay in the foreground, log to stderr too\n"
+	    "  -t          check the config file and exit\n"
+	    "  -p pidfile  pidfile, overriding the config (\"\" for none)\n"
+	    "  -h          this help\n"
+	    "  -V          print the version\n", ECHOD_CONF_PATH);
+}
+
+/* Parses argv into opts; exits on -h, -V and usage errors. */
+static void
+parse_options(int argc, char **argv, struct options *opts)
+{
+	int ch;
+
+	opts->config_path = ECHOD_CONF_PATH;
+	while ((ch = getopt(argc, argv, ":c:fhp:tV")) != -1) {
+		switch (ch) {
+		case 'c': opts->config_path = optarg; break;
+		case 'f': opts->foreground = 1; break;
+		case 'p': opts->pidfile = optarg; break;
+		case 't': opts->test_only = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("echod %s\n", PACKAGE_VERSION); exit(0);
+		case ':':
+			fprintf(stderr, "echod: option -%c needs an argument\n", optopt);
+			usage(stderr);
+			exit(EXIT_USAGE);
+		default:
+			fprintf(stderr, "echod: unknown option -%c\n", optopt);
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "echod: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+static void
+report_config_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_errx("%s", msg);
+}
+
+/* Loads the config or exits with EXIT_CONFIG; with -t, exits either way. */
+static struct config *
+load_config(const struct options *opts)
+{
+	struct config *cfg = config_load(opts->config_path, report_config_error, NULL);
+
+	if (cfg == NULL)
+		exit(EXIT_CONFIG);
+	if (opts->test_only) {
+		log_notice("%s: configuration OK", opts->config_path);
+		config_unref(cfg);
+		exit(0);
+	}
+	return cfg;
+}
+
+/* Steps 3 and 4: pidfile, listeners, detaching. Returns the ready pipe or -1. */
+static int
+claim_and_detach(struct master *m, struct pidfile *pf, const struct options *opts)
+{
+	const char *path = opts->pidfile ? opts->pidfile : m->cfg->pidfile;
+	int status = pidfile_acquire(pf, path);
+	int ready = -1;
+
+	if (status != 0)
+		exit(status);
+	if (master_listen(m) < 0) {
+		pidfile_release(pf);
+		exit(EXIT_OSERR);
+	}
+	if (!opts->foreground && (ready = daemon_detach()) < 0) {
+		pidfile_release(pf);
+		exit(EXIT_OSERR);
+	}
+	if (pidfile_write(pf, getpid()) < 0) {
+		pidfile_release(pf);
+		daemon_ready(ready, EXIT_CANTCREAT);
+		exit(EXIT_CANTCREAT);
+	}
+	return ready;
+}
+
+/* Step 5: the threads. Exits with EXIT_OSERR when one cannot start. */
+static void
+start_threads(struct master *m, struct pidfile *pf, int ready)
+{
+	char where[CONFIG_MAX_LISTEN * ADDR_STRLEN];
+
+	if (log_start() < 0 || master_start_workers(m) < 0) {
+		log_err("cannot start threads");
+		pidfile_release(pf);
+		daemon_ready(ready, EXIT_OSERR);
+		fatalx(EXIT_OSERR, "not started");
+	}
+	listeners_describe(&m->listeners, where, sizeof(where));
+	log_notice("echod %s started on %s (%d threads, max_connections %ld)",
+	    PACKAGE_VERSION, where, m->pool.count, m->cfg->max_connections);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opts = { 0 };
+	struct master m = { 0 };
+	struct pidfile pf;
+	int ready;
+
+	parse_options(argc, argv, &opts);
+	m.config_path = opts.config_path;
+	m.cfg = load_config(&opts);
+	log_open(m.cfg->log_facility, m.cfg->log_level);
+	master_block_signals(&m);
+	master_raise_fd_limit(m.cfg);
+	ready = claim_and_detach(&m, &pf, &opts);
+	start_threads(&m, &pf, ready);
+	if (!opts.foreground) {
+		log_set_stderr(false);
+		if (stdio_to_devnull() < 0)
+			log_warn("stdio to /dev/null");
+		daemon_ready(ready, 0);
+	}
+	master_run(&m);
+	pidfile_release(&pf);
+	log_notice("echod stopped");
+	log_stop();
+	config_unref(m.cfg);
+	return 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * sysutil.h: small system-call helpers shared by the modules: monotonic
+ * time, descriptor flags, writes that survive EINTR.
+ */
+#ifndef ECHOD_SYSUTIL_H
+#define ECHOD_SYSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t now_ms(void);
+
+/* Writes all of buf, retrying EINTR and short writes; 0 or -1 with errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* close() that keeps errno and ignores EINTR (Linux closes the fd anyway). */
+void close_quietly(int fd);
+
+/* Points fd 0, 1 and 2 at /dev/null; 0 or -1 with errno. */
+int stdio_to_devnull(void);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * worker.c: the worker threads (see worker.h and doc/threads.md).
+ *
+ * Owns each worker's epoll set, mailbox, connection list and read buffer.
+ * A connection is created, served and freed by the one worker that
+ * accepted it. Shared between workers: the listening sockets (read-only
+ * here), the counters in struct server (atomics) and configs (reference
+ * counted, immutable). The mailbox is the only lock a worker takes.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "sysutil.h"
+
+#define WORKER_EVENTS       256
+#define WORKER_SCRATCH      65536
+#define ACCEPT_BATCH        32
+#define ACCEPT_PAUSE_MS     100     /* after EMFILE and friends */
+#define SWEEP_INTERVAL_MS   1000    /* idle checks */
+
+/* epoll tokens below this are not connections: listener index or mailbox. */
+#define TOKEN_MAILBOX       CONFIG_MAX_LISTEN
+#define TOKEN_LIMIT         (CONFIG_MAX_LISTEN + 1)
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct worker_pool *pool;
+	struct server *srv;
+	int epfd;
+	int mailfd;                 /* eventfd: the master rings it */
+
+	pthread_mutex_t lock;       /* the mailbox */
+	struct config *pending;     /* a config to switch to */
+	bool stop;
+	uint64_t stop_deadline;
+
+	/* Only the worker's own thread touches what follows. */
+	struct config *cfg;
+	struct conn *conns;         /* every open connection */
+	long nconns;
+	bool accepting;
+	bool draining;
+	uint64_t resume_ms;         /* when to accept again after a pause */
+	uint64_t deadline_ms;       /* when draining: close what is left */
+	uint64_t sweep_ms;          /* next idle check */
+	struct ratelimit rl_refused;
+	struct ratelimit rl_accept;
+	struct conn_io io;
+	char scratch[WORKER_SCRATCH];
+};
+
+static void
+worker_link(struct worker *w, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+}
+
+static void
+worker_unlink(struct worker *w, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+}
+
+static void
+worker_close(struct worker *w, struct conn *c, enum conn_end why)
+{
+	worker_unlink(w, c);
+	__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+	conn_close(c, why, w->io.now_ms);
+}
+
+/* Adds (on) or removes (off) the listeners from this worker's epoll set. */
+static void
+worker_listen(struct worker *w, bool on)
+{
+	const struct listeners *ls = w->srv->listeners;
+
+	for (size_t i = 0; i < ls->count; i++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = i };
+		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		    ls->list[i].fd, &ev) < 0)
+			log_err("epoll_ctl for listener %s", ls->list[i].name);
+	}
+	w->accepting = on;
+}
+
+static void
+worker_refuse(struct worker *w, int fd, const union addr *peer)
+{
+	char name[ADDR_STRLEN];
+	unsigned long held;
+
+	close_quietly(fd);
+	__atomic_add_fetch(&w->srv->refused, 1, __ATOMIC_RELAXED);
+	if (!ratelimit_pass(&w->rl_refused, w->io.now_ms, &held))
+		return;
+	addr_format(peer, name, sizeof(name));
+	if (held)
+		log_warnx("refused %s: max_connections (%ld) reached "
+		    "(%lu more refused before)", name, w->cfg->max_connections, held);
+	else
+		log_warnx("refused %s: max_connections (%ld) reached", name,
+		    w->cfg->max_connections);
+}
+
+/* Takes an accepted socket: refuse it over the limit, else start serving. */
+static void
+worker_admit(struct worker *w, int fd, const union addr *peer)
+{
+	long open = __atomic_add_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+	uint64_t id;
+	struct conn *c;
+
+	if (open > w->cfg->max_connections) {
+		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+		worker_refuse(w, fd, peer);
+		return;
+	}
+	id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->srv->accepted, 1, __ATOMIC_RELAXED);
+	c = conn_new(fd, peer, config_ref(w->cfg), id, w->io.now_ms);
+	if (c == NULL) {
+		log_errx("out of memory for a connection");
+		config_unref(w->cfg);
+		close_quietly(fd);
+		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	worker_link(w, c);
+	if (c->cfg->log_connections) {
+		char name[ADDR_STRLEN];
+		addr_format(peer, name, sizeof(name));
+		log_info("connect from %s (conn %llu, %ld open)", name,
+		    (unsigned long long)id, open);
+	}
+	enum conn_end why = conn_start(c, &w->io);
+	if (why != CONN_OPEN)
+		worker_close(w, c, why);
+}
+
+/* Handles an accept() error; returns true when accepting should stop for now. */
+static bool
+worker_accept_failed(struct worker *w, const char *listener)
+{
+	unsigned long held;
+
+	switch (errno) {
+	case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+	case EWOULDBLOCK:
+#endif
+		return true;
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case EPERM:
+		return false;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		worker_listen(w, false);
+		w->resume_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
+		break;
+	}
+	if (ratelimit_pass(&w->rl_accept, w->io.now_ms, &held))
+		log_err("accept on %s (pausing accepts for %d ms, %lu similar errors before)",
+		    listener, ACCEPT_PAUSE_MS, held);
+	return true;
+}
+
+static void
+worker_accept(struct worker *w, const struct listener *l)
+{
+	for (int i = 0; i < ACCEPT_BATCH && w->accepting; i++) {
+		union addr peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			worker_admit(w, fd, &peer);
+		else if (worker_accept_failed(w, l->name))
+			return;
+	}
+}
+
+/* Lets go of the listeners and tells the pool; connections go on. */
+static void
+worker_begin_drain(struct worker *w)
+{
+	if (w->accepting)
+		worker_listen(w, false);
+	w->draining = true;
+	pthread_mutex_lock(&w->pool->lock);
+	w->pool->not_accepting++;
+	pthread_cond_broadcast(&w->pool->changed);
+	pthread_mutex_unlock(&w->pool->lock);
+}
+
+/* Takes what the master left in the mailbox: a new config, or stop. */
+static void
+worker_read_mailbox(struct worker *w)
+{
+	uint64_t ticks;
+	struct config *next;
+	bool stop;
+
+	if (read(w->mailfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_err("worker %d: read mailbox", w->id);
+	pthread_mutex_lock(&w->lock);
+	next = w->pending;
+	w->pending = NULL;
+	stop = w->stop;
+	w->deadline_ms = w->stop_deadline;
+	pthread_mutex_unlock(&w->lock);
+	if (next) {
+		config_unref(w->cfg);
+		w->cfg = next;
+	}
+	if (stop && !w->draining)
+		worker_begin_drain(w);
+}
+
+/* Closes idle connections, and all of them once a drain runs out of time. */
+static void
+worker_sweep(struct worker *w)
+{
+	bool expired = w->draining && w->io.now_ms >= w->deadline_ms;
+	struct conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (expired)
+			worker_close(w, c, CONN_SHUTDOWN);
+		else if (conn_idle_expired(c, w->io.now_ms))
+			worker_close(w, c, CONN_IDLE);
+	}
+	w->sweep_ms = w->io.now_ms + SWEEP_INTERVAL_MS;
+}
+
+/* Milliseconds epoll_wait may sleep before the next timed job, or -1. */
+static int
+worker_timeout(const struct worker *w)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (w->nconns > 0)
+		next = w->sweep_ms;
+	if (w->draining && w->deadline_ms < next)
+		next = w->deadline_ms;
+	if (!w->accepting && !w->draining && w->resume_ms < next)
+		next = w->resume_ms;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= w->io.now_ms ? 0 : (int)(next - w->io.now_ms);
+}
+
+static void
+worker_dispatch(struct worker *w, const struct epoll_event *ev)
+{
+	if (ev->data.u64 < w->srv->listeners->count) {
+		if (w->accepting)
+			worker_accept(w, &w->srv->listeners->list[ev->data.u64]);
+	} else if (ev->data.u64 == TOKEN_MAILBOX) {
+		worker_read_mailbox(w);
+	} else {
+		struct conn *c = ev->data.ptr;
+		enum conn_end why = conn_handle(c, ev->events, &w->io);
+		if (why != CONN_OPEN)
+			worker_close(w, c, why);
+	}
+}
+
+/* Runs timed jobs that are due: idle sweep, drain deadline, accept resume. */
+static void
+worker_timers(struct worker *w)
+{
+	if (w->io.now_ms >= w->sweep_ms ||
+	    (w->draining && w->io.now_ms >= w->deadline_ms))
+		worker_sweep(w);
+	if (!w->accepting && !w->draining && w->io.now_ms >= w->resume_ms)
+		worker_listen(w, true);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[WORKER_EVENTS];
+
+	while (!(w->draining && w->nconns == 0)) {
+		int n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
+		if (n < 0 && errno != EINTR)
+			fatal(EXIT_FAILURE, "worker %d: epoll_wait", w->id);
+		w->io.now_ms = now_ms();
+		for (int i = 0; i < n; i++)
+			worker_dispatch(w, &evs[i]);
+		worker_timers(w);
+	}
+	pthread_mutex_lock(&w->pool->lock);
+	w->pool->exited++;
+	pthread_cond_broadcast(&w->pool->changed);
+	pthread_mutex_unlock(&w->pool->lock);
+	return NULL;
+}
+
+/* Sets up one worker's epoll set and mailbox in the calling thread. */
+static int
+worker_init(struct worker *w, struct worker_pool *pool, struct config *cfg, int id)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TOKEN_MAILBOX };
+
+	w->id = id;
+	w->pool = pool;
+	w->srv = pool->srv;
+	w->cfg = config_ref(cfg);
+	pthread_mutex_init(&w->lock, NULL);
+	ratelimit_init(&w->rl_refused, 1000);
+	ratelimit_init(&w->rl_accept, 1000);
+	w->io.scratch = w->scratch;
+	w->io.scratch_len = sizeof(w->scratch);
+	w->io.now_ms = now_ms();
+	w->sweep_ms = w->io.now_ms + SWEEP_INTERVAL_MS;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->io.epfd = w->epfd;
+	w->mailfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->mailfd < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mailfd, &ev) < 0) {
+		log_err("worker %d: epoll/eventfd", id);
+		return -1;
+	}
+	worker_listen(w, true);
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	close_quietly(w->epfd);
+	close_quietly(w->mailfd);
+	config_unref(w->cfg);
+	config_unref(w->pending);
+	pthread_mutex_destroy(&w->lock);
+}
+
+static int
+worker_spawn(struct worker *w)
+{
+	char name[16];
+	int err = pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (err != 0) {
+		errno = err;
+		log_err("worker %d: pthread_create", w->id);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "echod-w%d", w->id);
+	pthread_setname_np(w->thread, name);
+	return 0;
+}
+
+int
+worker_pool_start(struct worker_pool *pool, struct server *srv,
+    struct config *cfg, int count)
+{
+	pool->srv = srv;
+	pool->count = 0;
+	pool->not_accepting = pool->exited = 0;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->changed, NULL);
+	pool->workers = calloc((size_t)count, sizeof(*pool->workers));
+	if (pool->workers == NULL) {
+		log_err("worker pool");
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		if (worker_init(&pool->workers[i], pool, cfg, i) < 0 ||
+		    worker_spawn(&pool->workers[i]) < 0) {
+			worker_free(&pool->workers[i]);
+			worker_pool_stop(pool, now_ms());
+			worker_pool_join(pool);
+			return -1;
+		}
+		pool->count++;
+	}
+	return 0;
+}
+
+/* Leaves a message in w's mailbox and rings it. */
+static void
+worker_post(struct worker *w, struct config *cfg, bool stop, uint64_t deadline)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	if (cfg) {
+		config_unref(w->pending);
+		w->pending = config_ref(cfg);
+	}
+	if (stop) {
+		w->stop = true;
+		w->stop_deadline = deadline;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->mailfd, &one, sizeof(one)) < 0)
+		log_err("worker %d: write mailbox", w->id);
+}
+
+void
+worker_pool_reload(struct worker_pool *pool, struct config *cfg)
+{
+	for (int i = 0; i < pool->count; i++)
+		worker_post(&pool->workers[i], cfg, false, 0);
+}
+
+void
+worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms)
+{
+	for (int i = 0; i < pool->count; i++)
+		worker_post(&pool->workers[i], NULL, true, deadline_ms);
+	pthread_mutex_lock(&pool->lock);
+	while (pool->not_accepting < pool->count)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int
+worker_pool_finished(struct worker_pool *pool)
+{
+	int done;
+
+	pthread_mutex_lock(&pool->lock);
+	done = pool->exited == pool->count;
+	pthread_mutex_unlock(&pool->lock);
+	return done;
+}
+
+void
+worker_pool_join(struct worker_pool *pool)
+{
+	for (int i = 0; i < pool->count; i++) {
+		pthread_join(pool->workers[i].thread, NULL);
+		worker_free(&pool->workers[i]);
+	}
+	free(pool->workers);
+	pool->workers = NULL;
+	pool->count = 0;
+}

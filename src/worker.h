@@ -1,0 +1,59 @@
+/*
+ * worker.h: the pool of worker threads that serve clients.
+ *
+ * Each worker runs its own epoll loop over the shared listening sockets
+ * (EPOLLEXCLUSIVE: one worker woken per new connection) and over the many
+ * connections it accepted. The master talks to a worker only through its
+ * mailbox: a new config to use, or the order to stop. See doc/threads.md.
+ */
+#ifndef ECHOD_WORKER_H
+#define ECHOD_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "listen.h"
+
+/* State every worker shares; counters are updated atomically. */
+struct server {
+	const struct listeners *listeners;
+	long open;                  /* connections open now, all workers */
+	uint64_t next_conn_id;
+	uint64_t accepted;          /* since start */
+	uint64_t refused;           /* closed at once: max_connections */
+};
+
+struct worker;
+
+struct worker_pool {
+	struct server *srv;
+	struct worker *workers;
+	int count;
+	pthread_mutex_t lock;       /* guards the two counts below */
+	pthread_cond_t changed;
+	int not_accepting;          /* workers that have let go of the listeners */
+	int exited;                 /* workers whose thread has finished */
+};
+
+/* Starts count workers serving with cfg (each takes a reference); 0 or -1. */
+int worker_pool_start(struct worker_pool *pool, struct server *srv,
+    struct config *cfg, int count);
+
+/* Hands cfg to every worker for the connections it accepts from now on. */
+void worker_pool_reload(struct worker_pool *pool, struct config *cfg);
+
+/*
+ * Tells every worker to stop accepting and to close what is still open at
+ * deadline_ms (CLOCK_MONOTONIC); returns once none of them accepts any more,
+ * so the listeners may be closed.
+ */
+void worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms);
+
+/* True once every worker thread has finished. */
+int worker_pool_finished(struct worker_pool *pool);
+
+/* Joins the threads and frees the pool. */
+void worker_pool_join(struct worker_pool *pool);
+
+#endif

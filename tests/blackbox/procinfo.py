@@ -1,0 +1,58 @@
+"""procinfo.py: what /proc says about a process (Linux only).
+
+Owns: reading a process's state, parent, session, memory, umask, cwd and
+descriptors, for the daemon and memory tests. Does not own: starting or
+stopping processes (echodctl.py).
+"""
+import os
+
+
+def stat(pid):
+    """Fields of /proc/PID/stat: state, ppid, pgrp, session; None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return {"state": fields[0], "ppid": int(fields[1]),
+            "pgrp": int(fields[2]), "session": int(fields[3])}
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    st = stat(pid)
+    return st is not None and st["state"] not in ("Z", "X")
+
+
+def status_field(pid, name):
+    """The value of `name:` in /proc/PID/status, as a string."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if key == name:
+                return val.strip()
+    raise KeyError(name)
+
+
+def rss_bytes(pid):
+    """Resident set size (VmRSS) in bytes."""
+    kib, unit = status_field(pid, "VmRSS").split()
+    assert unit == "kB"
+    return int(kib) * 1024
+
+
+def exe(pid):
+    """The path of the program pid runs, or None."""
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
+def fd_target(pid, fd):
+    return os.readlink("/proc/%d/fd/%d" % (pid, fd))
+
+
+def cwd(pid):
+    return os.readlink("/proc/%d/cwd" % pid)

@@ -1,0 +1,132 @@
+"""test_protocol.py: the echo protocol seen by one or a few clients.
+
+Covers: the greeting, the reply prefix before every line (and only there),
+immediate echo without waiting for the newline, IPv4 and IPv6, config
+strings with escapes, RFC 862 mode (byte-exact binary echo of 1 MiB), and
+several clients talking at once without crosstalk.
+"""
+import os
+import threading
+
+from contract import GREETING, PREFIX
+
+
+def test_greeting_then_prefixed_echo(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+        c.send(b"abc\n")
+        c.expect(b"OK...abc\n")
+        c.send(b"second line\n")
+        c.expect(b"OK...second line\n")
+
+
+def test_data_is_echoed_before_the_newline(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+        c.send(b"abc")
+        c.expect(b"OK...abc")
+        c.send(b"def")
+        c.expect(b"def")
+        c.send(b"\n")
+        c.expect(b"\n")
+
+
+def test_line_split_over_sends_gets_one_prefix(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+        c.send(b"ab")
+        c.expect(b"OK...ab")
+        c.send(b"c\nd")
+        c.expect(b"c\nOK...d")
+        c.send(b"\n")
+        c.expect(b"\n")
+
+
+def test_one_byte_per_send(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+        for ch in b"hello\nworld\n":
+            c.send(bytes([ch]))
+        c.expect(b"OK...hello\nOK...world\n")
+
+
+def test_several_lines_in_one_send(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+        c.send(b"x\ny\n\nz\r\nlast")
+        c.expect(b"OK...x\nOK...y\nOK...\nOK...z\r\nOK...last")
+
+
+def test_ipv6_client(start_echod):
+    d = start_echod()
+    with d.connect("::1") as c:
+        c.expect(GREETING)
+        c.send(b"over v6\n")
+        c.expect(b"OK...over v6\n")
+
+
+def test_configured_greeting_and_prefix_with_escapes(start_echod):
+    greeting = 'say "hi"\t\\ back\r\n'
+    d = start_echod(greeting=greeting, reply_prefix="<\"q\">\t")
+    with d.connect() as c:
+        c.expect(greeting.encode())
+        c.send(b"a\nb\n")
+        c.expect(b'<"q">\ta\n<"q">\tb\n')
+
+
+def test_empty_greeting_keeps_prefix(start_echod):
+    d = start_echod(greeting="")
+    with d.connect() as c:
+        c.send(b"first\n")
+        c.expect(PREFIX + b"first\n")
+
+
+def test_rfc862_one_mebibyte_binary_exact(start_echod):
+    d = start_echod(greeting="", reply_prefix="")
+    payload = os.urandom(1 << 20)
+    errors = []
+    with d.connect() as c:
+        def send():
+            try:
+                c.send(payload)
+            except OSError as e:
+                errors.append(e)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        got = c.recv_exact(len(payload), timeout=20)
+        sender.join(10)
+        assert not sender.is_alive() and not errors, errors
+        assert got == payload, "echo differs from what was sent"
+
+
+def test_three_clients_each_get_only_their_own_echo(start_echod):
+    """The seed scenario: three clients interleave; nobody sees another's data."""
+    d = start_echod()
+    clients = [d.connect() for _ in range(3)]
+    try:
+        for c in clients:
+            c.expect(GREETING)
+        received = {i: bytearray() for i in range(3)}
+        rounds = [(0, 1, 2), (2, 0, 1), (1, 2, 0)]
+        for r, order in enumerate(rounds):
+            for i in order:
+                clients[i].send(b"client %d round %d\n" % (i, r))
+            for i in reversed(order):
+                received[i] += clients[i].recv_until(b"\n")
+        # A final marker shows nothing else was queued for anyone.
+        for i, c in enumerate(clients):
+            c.send(b"end %d\n" % i)
+            received[i] += c.recv_until(b"end %d\n" % i)
+        for i in range(3):
+            expected = b"".join(b"OK...client %d round %d\n" % (i, r)
+                                for r in range(3)) + b"OK...end %d\n" % i
+            assert bytes(received[i]) == expected
+    finally:
+        for c in clients:
+            c.close()

@@ -1,0 +1,139 @@
+"""test_reload.py: SIGHUP reloads the config file.
+
+Covers: a good config applies to new connections (greeting, reply_prefix,
+idle_timeout, shutdown_timeout) while existing connections keep the settings they started
+with, and "reloaded FILE" is logged; a broken config is refused with every
+error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
+running configuration", and serving goes on unchanged; a changed port
+needs a restart (a warning, the old port keeps serving).
+"""
+import re
+import signal
+import time
+
+import confwriter
+from client import Client, connect_refused
+from echodctl import free_port
+from waits import wait_until
+
+
+def _reload(d):
+    """Sends SIGHUP and waits for the n-th "reloaded" line."""
+    before = len(re.findall(r"^echod: reloaded ", d.stderr(), re.M))
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: len(re.findall(r"^echod: reloaded %s$" % re.escape(d.conf),
+                                      d.stderr(), re.M)) > before,
+               what=lambda: "\"reloaded %s\" on stderr:\n%s" % (d.conf, d.stderr()))
+
+
+def test_reload_applies_to_new_connections_only(start_echod):
+    d = start_echod(greeting="one\n", reply_prefix="A>")
+    old = d.connect()
+    old.expect(b"one\n")
+
+    d.write_config(greeting="two\n", reply_prefix="B>")
+    _reload(d)
+
+    with d.connect() as new:
+        new.expect(b"two\n")
+        new.send(b"x\n")
+        new.expect(b"B>x\n")
+    old.send(b"y\nz")
+    old.expect(b"A>y\nA>z")
+    old.close()
+    d.stop()
+
+
+def test_reload_idle_timeout_applies_to_new_connections_only(start_echod):
+    d = start_echod(greeting="hi\n", idle_timeout=0)
+    old = d.connect()
+    old.expect(b"hi\n")
+    d.write_config(idle_timeout=1)
+    _reload(d)
+
+    new = d.connect()
+    new.expect(b"hi\n")
+    started = time.monotonic()
+    data, _ = new.recv_to_eof(timeout=5)
+    assert data == b""
+    assert time.monotonic() - started >= 0.9
+    # The old connection (idle_timeout 0 = never) outlived the new one's
+    # timeout by well over a second and still works.
+    wait_until(lambda: time.monotonic() - started >= 2.5, timeout=3)
+    old.send(b"alive\n")
+    old.expect(b"OK...alive\n")
+    old.close()
+    new.close()
+    d.stop()
+
+
+def test_broken_config_on_reload_keeps_running_config(start_echod):
+    d = start_echod(greeting="one\n")
+    text = confwriter.render(dict(d.settings, greeting="two\n", threads=5000,
+                                  frobnicate=1))
+    d.write_config_text(text)
+    d.signal(signal.SIGHUP)
+
+    d.wait_stderr(r"^echod: reload failed, keeping the running configuration$")
+    errors = d.stderr()
+    conf = re.escape(d.conf)
+    assert re.search(r"^echod: %s:%d: threads: must be an integer from 0 to 1024$"
+                     % (conf, confwriter.line_of(text, "threads")), errors, re.M), errors
+    assert re.search(r"^echod: %s:%d: frobnicate: unknown setting$"
+                     % (conf, confwriter.line_of(text, "frobnicate")), errors, re.M), errors
+    assert not re.search(r"^echod: reloaded ", errors, re.M)
+
+    with d.connect() as c:
+        c.expect(b"one\n")
+        c.send(b"ok?\n")
+        c.expect(b"OK...ok?\n")
+
+    # A later good reload still works.
+    d.write_config(greeting="three\n")
+    _reload(d)
+    with d.connect() as c:
+        c.expect(b"three\n")
+    d.stop()
+
+
+def test_reload_with_syntax_error_keeps_serving(start_echod):
+    d = start_echod(greeting="one\n")
+    text = confwriter.render(dict(d.settings, greeting="two\n")) + "backlog = ;\n"
+    d.write_config_text(text)
+    d.signal(signal.SIGHUP)
+    d.wait_stderr(r"^echod: reload failed, keeping the running configuration$")
+    assert re.search(r"^echod: %s:%d: syntax error" % (re.escape(d.conf),
+                                                     text.count("\n")),
+                     d.stderr(), re.M), d.stderr()
+    with d.connect() as c:
+        c.expect(b"one\n")
+    d.stop()
+
+
+def test_reload_port_change_needs_restart(start_echod):
+    d = start_echod(greeting="one\n")
+    old_port, new_port = d.port, free_port()
+    d.write_config(port=new_port, greeting="two\n")
+    _reload(d)
+    assert re.search(r"^echod: (?!reloaded ).*\bport\b", d.stderr(), re.M), (
+        "no warning about the port change:\n" + d.stderr())
+    with Client("127.0.0.1", old_port) as c:
+        c.expect(b"two\n")
+    assert connect_refused("127.0.0.1", new_port)
+    d.stop()
+
+
+def test_reload_applies_shutdown_timeout_to_the_next_stop(start_echod):
+    d = start_echod(greeting="hi\n", shutdown_timeout=60)
+    lingering = d.connect()
+    lingering.expect(b"hi\n")
+    d.write_config(shutdown_timeout=1)
+    _reload(d)
+
+    d.signal(signal.SIGTERM)
+    d.wait_stderr(r"^echod: stopping on SIGTERM \(\d+ connections open, "
+                  r"waiting up to 1 s\)$")
+    data, _ = lingering.recv_to_eof(timeout=8)
+    assert data == b""
+    assert d.wait_exit(timeout=8) == 0
+    lingering.close()

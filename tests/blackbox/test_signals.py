@@ -1,0 +1,89 @@
+"""test_signals.py: stopping echod with SIGTERM and SIGINT.
+
+Covers: after SIGTERM the listeners close (new connections are refused on
+IPv4 and IPv6) while a connected client keeps being served; echod exits 0
+as soon as the last client leaves, long before shutdown_timeout; with
+shutdown_timeout = 1 a lingering client is closed (reason "shutdown") and
+echod exits 0; SIGINT stops it the same way; the pidfile is removed.
+"""
+import signal
+import time
+
+from client import connect_refused
+from contract import GREETING
+from waits import wait_until
+
+
+def test_sigterm_drains_connected_client(start_echod):
+    d = start_echod(shutdown_timeout=30)
+    d.wait_probes_gone()
+    c = d.connect()
+    c.expect(GREETING)
+
+    d.signal(signal.SIGTERM)
+    d.wait_stderr(r"^echod: stopping on SIGTERM \(1 connections open, "
+                  r"waiting up to 30 s\)$")
+    for host in ("127.0.0.1", "::1"):
+        wait_until(lambda: connect_refused(host, d.port), timeout=5,
+                   what="connections to %s to be refused after SIGTERM" % host)
+
+    for i in range(3):
+        c.send(b"draining %d\n" % i)
+        c.expect(b"OK...draining %d\n" % i)
+    assert d.running()
+
+    c.close()
+    closed_at = time.monotonic()
+    rc = d.wait_exit(10)
+    assert rc == 0, d.stderr()
+    assert time.monotonic() - closed_at < 5, "echod waited after the last client left"
+    d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d \(conn \d+\): eof after "
+                  % c.local_port, timeout=0)
+    d.wait_stderr(r"^echod: echod stopped$", timeout=0)
+
+
+def test_shutdown_timeout_closes_lingering_client(start_echod):
+    d = start_echod(shutdown_timeout=1)
+    c = d.connect()
+    c.expect(GREETING)
+    sent_at = time.monotonic()
+    d.signal(signal.SIGTERM)
+    data, _ = c.recv_to_eof(timeout=8)
+    assert data == b""
+    rc = d.wait_exit(8)
+    took = time.monotonic() - sent_at
+    assert rc == 0, d.stderr()
+    assert 0.9 <= took < 6, "exit %.2f s after SIGTERM with shutdown_timeout = 1" % took
+    d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d \(conn \d+\): shutdown after "
+                  % c.local_port, timeout=0)
+    d.wait_stderr(r"^echod: echod stopped$", timeout=0)
+
+
+def test_sigint_stops_like_sigterm(start_echod):
+    d = start_echod()
+    with d.connect() as c:
+        c.expect(GREETING)
+    d.stop(signal.SIGINT)
+    d.wait_stderr(r"^echod: echod stopped$", timeout=0)
+
+
+def test_foreground_pidfile_written_and_removed(start_echod, tmp_path):
+    pidfile = tmp_path / "echod.pid"
+    d = start_echod(args=["-p", str(pidfile)])
+    assert pidfile.read_text() == "%d\n" % d.pid
+    d.stop()
+    assert not pidfile.exists()
+
+
+def test_pidfile_from_config_and_p_empty_overrides_it(start_echod, tmp_path):
+    from_config = tmp_path / "conf.pid"
+    d = start_echod(pidfile=str(from_config))
+    assert from_config.read_text() == "%d\n" % d.pid
+    d.stop()
+    assert not from_config.exists()
+
+    d2 = start_echod(pidfile=str(from_config), args=["-p", ""])
+    with d2.connect() as c:
+        c.expect(GREETING)
+    assert not from_config.exists(), "-p \"\" still wrote the config's pidfile"
+    d2.stop()
