@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LOG_LINE_MAX   512
 #define LOG_QUEUE_LEN  1024
@@ -60,6 +62,20 @@ void
 log_set_stderr(bool to_stderr)
 {
 	__atomic_store_n(&lg.to_stderr, to_stderr, __ATOMIC_RELAXED);
+}
+
+bool
+log_stderr_is_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
 }
 
 /* Writes one line to its destinations; runs in one thread at a time. */

@@ -33,6 +33,12 @@ void log_open(int facility, int level);
 void log_set_level(int level);
 void log_set_stderr(bool to_stderr);
 
+/*
+ * True when stderr is systemd's journal stream ($JOURNAL_STREAM names its
+ * device and inode): the journal already gets every line through syslog.
+ */
+bool log_stderr_is_journal(void);
+
 /* Starts the logger thread; returns 0, or -1 with errno set. */
 int log_start(void);
 /* Writes what is queued, stops the logger thread, then logs synchronously. */

@@ -152,6 +152,8 @@ main(int argc, char **argv)
 	m.config_path = opts.config_path;
 	m.cfg = load_config(&opts);
 	log_open(m.cfg->log_facility, m.cfg->log_level);
+	if (log_stderr_is_journal())
+		log_set_stderr(false);     /* syslog reaches the journal already */
 	master_block_signals(&m);
 	master_raise_fd_limit(m.cfg);
 	ready = claim_and_detach(&m, &pf, &opts);

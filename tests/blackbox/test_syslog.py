@@ -6,8 +6,10 @@ lines at info with peer (IPv4 and IPv6), connection id, open count,
 reason (eof, reset) and exact byte counts; reload and stop lines at
 notice; the refusal warning; log.facility (also after a reload),
 log.level and log.connections honoured; the same texts on stderr with
--f; client data never in any log line (syslog or stderr).
+-f, but not when stderr is the journal (JOURNAL_STREAM); client data
+never in any log line (syslog or stderr).
 """
+import os
 import re
 import signal
 
@@ -205,3 +207,19 @@ def test_client_data_never_logged(syslog, start_echod):
     for r in syslog.records():
         assert b"SECRET" not in r.raw and b"c0ffee" not in r.raw, r.raw
     assert "SECRET" not in d.stderr() and "c0ffee" not in d.stderr()
+
+
+def test_journal_stream_gets_each_line_once(syslog, new_echod, monkeypatch):
+    """Under systemd, stderr is the journal, which also gets syslog: echod
+    then logs through syslog only, so no line reaches the journal twice."""
+    d = new_echod(syslog=syslog)
+    open(d.stderr_path, "w").close()
+    st = os.stat(d.stderr_path)
+    monkeypatch.setenv("JOURNAL_STREAM", "%d:%d" % (st.st_dev, st.st_ino))
+    d.start()
+    syslog.wait_for(r"^echod %s started on " % re.escape(VERSION))
+    with d.connect() as c:
+        c.expect(GREETING)
+    syslog.wait_for(r"^disconnect 127\.0\.0\.1:%d " % c.local_port)
+    _stop(d, syslog)
+    assert d.stderr() == "", "stderr is the journal, yet got:\n" + d.stderr()
