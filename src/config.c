@@ -9,6 +9,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -43,6 +45,7 @@ struct config_parse {
 	config_report_fn *report;
 	void *ctx;
 	int errors;
+	const config_setting_t *group;   /* "group", checked against "user" */
 };
 
 /* Parses one setting into p->cfg, reporting what is wrong with it. */
@@ -422,6 +425,48 @@ static void config_parse_pidfile(struct config_parse *p,
 	config_store_string(p, s, &p->cfg->pidfile, value);
 }
 
+static void config_parse_user(struct config_parse *p, const config_setting_t *s)
+{
+	const char *value = config_string_value(s);
+	struct passwd *pw = NULL;
+
+	if (value == NULL) {
+		config_report_setting(p, s, "must be a user name, or \"\"");
+		return;
+	}
+	if (value[0] != '\0' && (pw = getpwnam(value)) == NULL) {
+		config_report_setting(p, s, "no such user \"%s\"", value);
+		return;
+	}
+	if (pw != NULL) {
+		p->cfg->uid = pw->pw_uid;
+		if (p->cfg->group[0] == '\0')
+			p->cfg->gid = pw->pw_gid;
+	}
+	config_store_string(p, s, &p->cfg->user, value);
+}
+
+static void config_parse_user_group(struct config_parse *p,
+    const config_setting_t *s)
+{
+	const char *value = config_string_value(s);
+	struct group *gr = NULL;
+
+	if (value == NULL) {
+		config_report_setting(p, s, "must be a group name, or \"\"");
+		return;
+	}
+	if (value[0] != '\0' && (gr = getgrnam(value)) == NULL) {
+		config_report_setting(p, s, "no such group \"%s\"", value);
+		return;
+	}
+	if (gr != NULL) {
+		p->cfg->gid = gr->gr_gid;
+		p->group = s;
+	}
+	config_store_string(p, s, &p->cfg->group, value);
+}
+
 static void config_parse_log_facility(struct config_parse *p,
     const config_setting_t *s)
 {
@@ -472,6 +517,8 @@ static const struct config_key config_keys[] = {
 	{ "reply_prefix", config_parse_reply_prefix },
 	{ "shutdown_timeout", config_parse_shutdown_timeout },
 	{ "pidfile", config_parse_pidfile },
+	{ "user", config_parse_user },
+	{ "group", config_parse_user_group },
 	{ "log", config_parse_log },
 	{ NULL, NULL }
 };
@@ -548,7 +595,7 @@ static struct config *config_start(struct config_parse *p)
 
 struct config *config_load(const char *path, config_report_fn *report, void *ctx)
 {
-	struct config_parse p = { NULL, path, report, ctx, 0 };
+	struct config_parse p = { .path = path, .report = report, .ctx = ctx };
 	config_t lc;
 
 	if ((p.cfg = config_start(&p)) == NULL)
@@ -556,6 +603,8 @@ struct config *config_load(const char *path, config_report_fn *report, void *ctx
 	config_init(&lc);
 	if (config_read_path(&p, &lc))
 		config_parse_group(&p, config_root_setting(&lc), config_keys);
+	if (p.group != NULL && p.cfg->user[0] == '\0')
+		config_report_setting(&p, p.group, "needs user to be set too");
 	config_destroy(&lc);
 	if (p.errors > 0) {
 		config_unref(p.cfg);
@@ -576,9 +625,12 @@ static int config_default_strings(struct config *cfg)
 	cfg->reply_prefix = strdup(CONFIG_DEFAULT_REPLY_PREFIX);
 	cfg->reply_prefix_len = strlen(CONFIG_DEFAULT_REPLY_PREFIX);
 	cfg->pidfile = strdup(CONFIG_DEFAULT_PIDFILE);
+	cfg->user = strdup("");
+	cfg->group = strdup("");
 	return cfg->path != NULL && cfg->listen[0] != NULL &&
 	    cfg->listen[1] != NULL && cfg->greeting != NULL &&
-	    cfg->reply_prefix != NULL && cfg->pidfile != NULL;
+	    cfg->reply_prefix != NULL && cfg->pidfile != NULL &&
+	    cfg->user != NULL && cfg->group != NULL;
 }
 
 struct config *config_defaults(void)
@@ -621,6 +673,8 @@ void config_unref(struct config *cfg)
 	free(cfg->greeting);
 	free(cfg->reply_prefix);
 	free(cfg->pidfile);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg);
 }
 

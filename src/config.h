@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CONFIG_MAX_LISTEN   16      /* addresses in "listen" at most */
 #define CONFIG_MAX_GREETING 8192    /* bytes in "greeting" at most */
@@ -35,6 +36,10 @@ struct config {
 	size_t reply_prefix_len;
 	int shutdown_timeout;        /* seconds, 0..86400 */
 	char *pidfile;               /* "" = none */
+	char *user;                  /* "" = keep the starting user */
+	char *group;                 /* "" = the user's primary group */
+	uid_t uid;                   /* user's, when user is set */
+	gid_t gid;                   /* group's, or user's primary group */
 
 	int log_facility;            /* LOG_DAEMON, LOG_USER, LOG_LOCAL0..7 */
 	int log_level;               /* LOG_ERR..LOG_DEBUG */

@@ -6,6 +6,7 @@
 #include "listen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,86 @@ listener_open(struct listener *l, const char *host, const struct config *cfg)
 	close_quietly(l->fd);
 	l->fd = -1;
 	return -1;
+}
+
+/* The listener of ls with name, or NULL. */
+static const struct listener *
+listeners_find(const struct listeners *ls, const char *name)
+{
+	for (size_t i = 0; i < ls->count; i++)
+		if (strcmp(ls->list[i].name, name) == 0)
+			return &ls->list[i];
+	return NULL;
+}
+
+/* Opens what cfg's listen[i] asks for, or takes it over from cur. */
+static int
+listener_renew(struct listener *l, const struct listeners *cur,
+    const char *host, const struct config *cfg)
+{
+	const struct listener *old;
+	socklen_t len;
+
+	if (addr_parse(host, cfg->port, &l->addr, &len) == 0) {
+		addr_format(&l->addr, l->name, sizeof(l->name));
+		if ((old = listeners_find(cur, l->name)) != NULL) {
+			*l = *old;
+			if (listen(l->fd, cfg->backlog) < 0)
+				log_warn("listen %s (new backlog)", l->name);
+			return 0;
+		}
+	}
+	return listener_open(l, host, cfg);
+}
+
+int
+listeners_update(const struct listeners *cur, struct listeners *next,
+    const struct config *cfg)
+{
+	next->count = 0;
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		if (listener_renew(&next->list[i], cur, cfg->listen[i], cfg) < 0) {
+			listeners_close_except(next, cur);
+			return -1;
+		}
+		next->count++;
+	}
+	return 0;
+}
+
+void
+listeners_close_except(struct listeners *ls, const struct listeners *keep)
+{
+	for (size_t i = 0; i < ls->count; i++)
+		if (listeners_find(keep, ls->list[i].name) == NULL)
+			close_quietly(ls->list[i].fd);
+	ls->count = 0;
+}
+
+int
+listeners_adopt(struct listeners *ls, int n)
+{
+	ls->count = 0;
+	for (int i = 0; i < n && i < CONFIG_MAX_LISTEN; i++) {
+		struct listener *l = &ls->list[i];
+		socklen_t len = sizeof(l->addr);
+		int flags;
+
+		l->fd = 3 + i;
+		if (getsockname(l->fd, &l->addr.sa, &len) < 0 ||
+		    (flags = fcntl(l->fd, F_GETFL)) < 0 ||
+		    fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+		    fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0) {
+			log_err("socket %d from systemd", l->fd);
+			return -1;
+		}
+		addr_format(&l->addr, l->name, sizeof(l->name));
+		ls->count++;
+	}
+	if (n > CONFIG_MAX_LISTEN)
+		log_warnx("systemd passed %d sockets; using the first %d", n,
+		    CONFIG_MAX_LISTEN);
+	return 0;
 }
 
 int

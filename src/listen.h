@@ -28,6 +28,20 @@ struct listeners {
 int listeners_open(struct listeners *ls, const struct config *cfg);
 void listeners_close(struct listeners *ls);
 
+/* Takes the n listening sockets systemd passed (fds 3 on); 0 or -1 (logged). */
+int listeners_adopt(struct listeners *ls, int n);
+
+/*
+ * Fills next with the listeners cfg asks for, reusing cur's socket for an
+ * address that stays (its backlog updated) and binding the new ones.
+ * Returns 0, or -1 (logged) with nothing new left open.
+ */
+int listeners_update(const struct listeners *cur, struct listeners *next,
+    const struct config *cfg);
+
+/* Closes the sockets of ls that keep does not hold, and empties ls. */
+void listeners_close_except(struct listeners *ls, const struct listeners *keep);
+
 /* "127.0.0.1:8888, [::1]:8888" into buf. */
 void listeners_describe(const struct listeners *ls, char *buf, size_t len);
 

@@ -7,8 +7,10 @@
  *  3. pidfile, then listeners: a second instance is told so, a busy port
  *     is told so, both before detaching, with a non-zero status;
  *  4. detach (unless -f): the original process waits for step 6;
- *  5. logger thread and worker pool: threads only after fork;
- *  6. report ready, point stdio at /dev/null, serve signals until stopped.
+ *  5. the master (single-threaded) forks the worker process, which starts
+ *     the logger thread and the pool: threads only after every fork;
+ *  6. once the worker serves: report ready, point stdio at /dev/null,
+ *     supervise until stopped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,30 +125,13 @@ claim_and_detach(struct master *m, struct pidfile *pf, const struct options *opt
 	return ready;
 }
 
-/* Step 5: the threads. Exits with EXIT_OSERR when one cannot start. */
-static void
-start_threads(struct master *m, struct pidfile *pf, int ready)
-{
-	char where[CONFIG_MAX_LISTEN * ADDR_STRLEN];
-
-	if (log_start() < 0 || master_start_workers(m) < 0) {
-		log_err("cannot start threads");
-		pidfile_release(pf);
-		daemon_ready(ready, EXIT_OSERR);
-		fatalx(EXIT_OSERR, "not started");
-	}
-	listeners_describe(&m->listeners, where, sizeof(where));
-	log_notice("echod %s started on %s (%d threads, max_connections %ld)",
-	    PACKAGE_VERSION, where, m->pool.count, m->cfg->max_connections);
-}
-
 int
 main(int argc, char **argv)
 {
 	struct options opts = { 0 };
-	struct master m = { 0 };
+	struct master m = { .ready_fd = -1 };
 	struct pidfile pf;
-	int ready;
+	int status;
 
 	parse_options(argc, argv, &opts);
 	m.config_path = opts.config_path;
@@ -156,18 +141,12 @@ main(int argc, char **argv)
 		log_set_stderr(false);     /* syslog reaches the journal already */
 	master_block_signals(&m);
 	master_raise_fd_limit(m.cfg);
-	ready = claim_and_detach(&m, &pf, &opts);
-	start_threads(&m, &pf, ready);
-	if (!opts.foreground) {
-		log_set_stderr(false);
-		if (stdio_to_devnull() < 0)
-			log_warn("stdio to /dev/null");
-		daemon_ready(ready, 0);
-	}
-	master_run(&m);
+	m.ready_fd = claim_and_detach(&m, &pf, &opts);
+	m.pidfile = &pf;
+	status = master_run(&m);
+	daemon_ready(m.ready_fd, status);
 	pidfile_release(&pf);
-	log_notice("echod stopped");
-	log_stop();
+	log_msg(status ? LOG_ERR : LOG_NOTICE, "echod %s", status ? "not started" : "stopped");
 	config_unref(m.cfg);
-	return 0;
+	return status;
 }

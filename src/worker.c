@@ -44,7 +44,6 @@ struct worker {
 	int mailfd;                 /* eventfd: the master rings it */
 
 	pthread_mutex_t lock;       /* the mailbox */
-	struct config *pending;     /* a config to switch to */
 	bool stop;
 	uint64_t stop_deadline;
 
@@ -221,26 +220,19 @@ worker_begin_drain(struct worker *w)
 	pthread_mutex_unlock(&w->pool->lock);
 }
 
-/* Takes what the master left in the mailbox: a new config, or stop. */
+/* Takes what the main thread left in the mailbox: stop, by a deadline. */
 static void
 worker_read_mailbox(struct worker *w)
 {
 	uint64_t ticks;
-	struct config *next;
 	bool stop;
 
 	if (read(w->mailfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_err("worker %d: read mailbox", w->id);
 	pthread_mutex_lock(&w->lock);
-	next = w->pending;
-	w->pending = NULL;
 	stop = w->stop;
 	w->deadline_ms = w->stop_deadline;
 	pthread_mutex_unlock(&w->lock);
-	if (next) {
-		config_unref(w->cfg);
-		w->cfg = next;
-	}
 	if (stop && !w->draining)
 		worker_begin_drain(w);
 }
@@ -363,7 +355,6 @@ worker_free(struct worker *w)
 	close_quietly(w->epfd);
 	close_quietly(w->mailfd);
 	config_unref(w->cfg);
-	config_unref(w->pending);
 	pthread_mutex_destroy(&w->lock);
 }
 
@@ -410,38 +401,25 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 	return 0;
 }
 
-/* Leaves a message in w's mailbox and rings it. */
+/* Tells w to stop accepting and to be done by deadline, and rings it. */
 static void
-worker_post(struct worker *w, struct config *cfg, bool stop, uint64_t deadline)
+worker_post_stop(struct worker *w, uint64_t deadline)
 {
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&w->lock);
-	if (cfg) {
-		config_unref(w->pending);
-		w->pending = config_ref(cfg);
-	}
-	if (stop) {
-		w->stop = true;
-		w->stop_deadline = deadline;
-	}
+	w->stop = true;
+	w->stop_deadline = deadline;
 	pthread_mutex_unlock(&w->lock);
 	if (write(w->mailfd, &one, sizeof(one)) < 0)
 		log_err("worker %d: write mailbox", w->id);
 }
 
 void
-worker_pool_reload(struct worker_pool *pool, struct config *cfg)
-{
-	for (int i = 0; i < pool->count; i++)
-		worker_post(&pool->workers[i], cfg, false, 0);
-}
-
-void
 worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms)
 {
 	for (int i = 0; i < pool->count; i++)
-		worker_post(&pool->workers[i], NULL, true, deadline_ms);
+		worker_post_stop(&pool->workers[i], deadline_ms);
 	pthread_mutex_lock(&pool->lock);
 	while (pool->not_accepting < pool->count)
 		pthread_cond_wait(&pool->changed, &pool->lock);

@@ -3,8 +3,9 @@
  *
  * Each worker runs its own epoll loop over the shared listening sockets
  * (EPOLLEXCLUSIVE: one worker woken per new connection) and over the many
- * connections it accepted. The master talks to a worker only through its
- * mailbox: a new config to use, or the order to stop. See doc/threads.md.
+ * connections it accepted. The process's main thread talks to a worker
+ * only through its mailbox: the order to stop, with a deadline. See
+ * doc/threads.md.
  */
 #ifndef ECHOD_WORKER_H
 #define ECHOD_WORKER_H
@@ -39,9 +40,6 @@ struct worker_pool {
 /* Starts count workers serving with cfg (each takes a reference); 0 or -1. */
 int worker_pool_start(struct worker_pool *pool, struct server *srv,
     struct config *cfg, int count);
-
-/* Hands cfg to every worker for the connections it accepts from now on. */
-void worker_pool_reload(struct worker_pool *pool, struct config *cfg);
 
 /*
  * Tells every worker to stop accepting and to close what is still open at

@@ -177,6 +177,15 @@ class Echod:
     def pid(self):
         return self.proc.pid
 
+    def worker_pid(self, timeout=DEFAULT_TIMEOUT):
+        """The pid of the worker process serving for this master: its
+        only child (waits while a replaced one still drains)."""
+        def single_worker():
+            kids = [k for k in procinfo.children(self.pid) if procinfo.alive(k)]
+            return kids[0] if len(kids) == 1 else None
+        return wait_until(single_worker, timeout,
+                          what="echod (pid %d) to have one worker process" % self.pid)
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -1,7 +1,7 @@
 """procinfo.py: what /proc says about a process (Linux only).
 
-Owns: reading a process's state, parent, session, memory, umask, cwd and
-descriptors, for the daemon and memory tests. Does not own: starting or
+Owns: reading a process's state, parent, children, session, memory,
+umask, cwd and descriptors, for the daemon and memory tests. Does not own: starting or
 stopping processes (echodctl.py).
 """
 import os
@@ -17,6 +17,25 @@ def stat(pid):
     fields = text[text.rindex(")") + 2:].split()
     return {"state": fields[0], "ppid": int(fields[1]),
             "pgrp": int(fields[2]), "session": int(fields[3])}
+
+
+def children(pid):
+    """The pids whose parent is pid, oldest first."""
+    kids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = stat(int(name))
+            if st is not None and st["ppid"] == pid:
+                kids.append(int(name))
+    return sorted(kids)
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    found = [pid]
+    for kid in children(pid):
+        found += tree(kid)
+    return found
 
 
 def alive(pid):

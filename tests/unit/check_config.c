@@ -9,6 +9,7 @@
  * Does not test what the daemon does with a config.
  */
 #include <check.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,6 +440,64 @@ START_TEST(test_pidfile_none)
 }
 END_TEST
 
+/* ---- user and group ---- */
+
+START_TEST(test_user_default_keeps_ids)
+{
+	struct config *cfg = test_accept("");
+
+	ck_assert_str_eq(cfg->user, "");
+	ck_assert_str_eq(cfg->group, "");
+}
+END_TEST
+
+START_TEST(test_user_takes_its_primary_group)
+{
+	struct config *cfg = test_accept("user = \"nobody\";\n");
+	struct passwd *pw = getpwnam("nobody");
+
+	ck_assert_ptr_nonnull(pw);
+	ck_assert_str_eq(cfg->user, "nobody");
+	ck_assert_int_eq(cfg->uid, pw->pw_uid);
+	ck_assert_int_eq(cfg->gid, pw->pw_gid);
+}
+END_TEST
+
+START_TEST(test_group_overrides_primary_group)
+{
+	struct config *cfg = test_accept("group = \"root\";\nuser = \"nobody\";\n");
+
+	ck_assert_str_eq(cfg->group, "root");
+	ck_assert_int_eq(cfg->gid, 0);
+}
+END_TEST
+
+START_TEST(test_user_unknown)
+{
+	test_reject("\nuser = \"no-such-user-echod\";\n",
+	    "2: user: no such user \"no-such-user-echod\"");
+}
+END_TEST
+
+START_TEST(test_user_wrong_type)
+{
+	test_reject("user = 0;\n", "1: user: must be a user name, or \"\"");
+}
+END_TEST
+
+START_TEST(test_group_unknown)
+{
+	test_reject("user = \"nobody\";\ngroup = \"no-such-group-echod\";\n",
+	    "2: group: no such group \"no-such-group-echod\"");
+}
+END_TEST
+
+START_TEST(test_group_without_user)
+{
+	test_reject("group = \"root\";\n", "1: group: needs user to be set too");
+}
+END_TEST
+
 /* ---- log ---- */
 
 static const struct {
@@ -779,6 +838,13 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_reply_prefix_too_long);
 	tcase_add_test(tc, test_pidfile_value);
 	tcase_add_test(tc, test_pidfile_none);
+	tcase_add_test(tc, test_user_default_keeps_ids);
+	tcase_add_test(tc, test_user_takes_its_primary_group);
+	tcase_add_test(tc, test_group_overrides_primary_group);
+	tcase_add_test(tc, test_user_unknown);
+	tcase_add_test(tc, test_user_wrong_type);
+	tcase_add_test(tc, test_group_unknown);
+	tcase_add_test(tc, test_group_without_user);
 	suite_add_tcase(s, tc);
 
 	tc = test_case("log");

@@ -1,0 +1,139 @@
+"""test_systemd.py: echod under systemd's protocols, without systemd.
+
+Covers: sd_notify messages captured on the test's own NOTIFY_SOCKET
+(READY=1 with MAINPID once serving, STATUS= with live counts,
+RELOADING=1 then READY=1 around a reload, also a failed one, STOPPING=1
+on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
+reaches the master); socket activation: under systemd-socket-activate
+echod serves the socket it was passed, not the configured port.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import procinfo
+from client import Client
+from contract import GREETING
+from echodctl import free_port
+from waits import Deadline, wait_until
+
+
+class NotifySocket:
+    """An AF_UNIX datagram socket standing in for systemd's."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.messages = []
+
+    def read(self, timeout):
+        self.sock.settimeout(timeout)
+        try:
+            self.messages.append(self.sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+
+    def wait_for(self, text, timeout=10):
+        """Reads until a message holding text arrives after the ones seen."""
+        start = len(self.messages)
+        deadline = Deadline(timeout)
+        while not deadline.expired():
+            if any(text in m for m in self.messages[start:]):
+                return [m for m in self.messages[start:] if text in m][0]
+            self.read(deadline.remaining() or 0.01)
+        raise AssertionError("no %r from echod in %.0f s; got %r"
+                             % (text, timeout, self.messages[start:]))
+
+
+def _notify_echod(new_echod, tmp_path, monkeypatch, **settings):
+    ns = NotifySocket(str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("NOTIFY_SOCKET", ns.path)
+    d = new_echod(**settings).start()
+    return d, ns
+
+
+def test_notify_ready_status_reload_stop(new_echod, tmp_path, monkeypatch):
+    d, ns = _notify_echod(new_echod, tmp_path, monkeypatch)
+    ready = ns.wait_for("READY=1")
+    assert "MAINPID=%d" % d.pid in ready, ready
+    with d.connect() as c:
+        c.expect(GREETING)
+        status = ns.wait_for("STATUS=1 connections open")
+        assert status.endswith("served, 2 threads"), status
+
+    d.write_config(greeting="new\n")
+    d.signal(signal.SIGHUP)
+    ns.wait_for("RELOADING=1")
+    ns.wait_for("READY=1")
+    d.write_config_text("port = ;\n")
+    d.signal(signal.SIGHUP)
+    ns.wait_for("RELOADING=1")
+    ns.wait_for("READY=1")
+
+    d.signal(signal.SIGTERM)
+    ns.wait_for("STOPPING=1")
+    assert d.wait_exit() == 0
+
+
+def test_watchdog_fed_only_while_the_worker_answers(new_echod, tmp_path, monkeypatch):
+    monkeypatch.setenv("WATCHDOG_USEC", "2000000")
+    d, ns = _notify_echod(new_echod, tmp_path, monkeypatch)
+    ns.wait_for("WATCHDOG=1")
+    worker = d.worker_pid()
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        # The master trusts a heartbeat for 2.5 s; then it must stop feeding.
+        stale = Deadline(3.0)
+        while not stale.expired():
+            ns.read(stale.remaining() or 0.01)
+        quiet_from = len(ns.messages)
+        deadline = Deadline(2.5)
+        while not deadline.expired():
+            ns.read(deadline.remaining() or 0.01)
+        assert not any("WATCHDOG=1" in m for m in ns.messages[quiet_from:]), \
+            "WATCHDOG=1 sent while the worker was stopped"
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    ns.wait_for("WATCHDOG=1", timeout=5)
+    d.stop()
+
+
+def test_socket_activation(new_echod, tmp_path):
+    d = new_echod()             # its config names another port
+    port = free_port()
+    err = open(str(tmp_path / "activate.err"), "w")
+    proc = subprocess.Popen(["systemd-socket-activate", "-l", "127.0.0.1:%d" % port,
+                             d.binary, "-f", "-c", d.conf],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=err)
+    try:
+        def served():
+            try:
+                c = Client("127.0.0.1", port, timeout=2)
+            except ConnectionRefusedError:
+                return None
+            return c
+        c = wait_until(served, what="the activated socket to accept")
+        c.expect(GREETING)
+        c.send(b"activated\n")
+        c.expect(b"OK...activated\n")
+        c.close()
+        log = open(err.name).read()
+        assert "started on 127.0.0.1:%d " % port in log, log
+        assert not _listening(d.port), \
+            "echod bound its configured port despite socket activation"
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
+        err.close()
+
+
+def _listening(port):
+    try:
+        Client("127.0.0.1", port, timeout=1).close()
+        return True
+    except ConnectionRefusedError:
+        return False
