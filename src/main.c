@@ -109,6 +109,11 @@ claim_and_detach(struct master *m, struct pidfile *pf, const struct options *opt
 
 	if (status != 0)
 		exit(status);
+	/* Written before the first client can connect; again once detached. */
+	if (pidfile_write(pf, getpid()) < 0) {
+		pidfile_release(pf);
+		exit(EXIT_CANTCREAT);
+	}
 	if (master_listen(m) < 0) {
 		pidfile_release(pf);
 		exit(EXIT_OSERR);
@@ -117,7 +122,7 @@ claim_and_detach(struct master *m, struct pidfile *pf, const struct options *opt
 		pidfile_release(pf);
 		exit(EXIT_OSERR);
 	}
-	if (pidfile_write(pf, getpid()) < 0) {
+	if (ready >= 0 && pidfile_write(pf, getpid()) < 0) {
 		pidfile_release(pf);
 		daemon_ready(ready, EXIT_CANTCREAT);
 		exit(EXIT_CANTCREAT);

@@ -198,6 +198,16 @@ master_announce_start(struct master *m, const struct wproc *w)
 
 static void master_reload(struct master *m);
 
+/* Does the reload that a SIGHUP asked for while another was under way. */
+static void
+master_reload_if_queued(struct master *m)
+{
+	if (m->reload_queued) {
+		m->reload_queued = false;
+		master_reload(m);
+	}
+}
+
 /* The reload is done once the old worker no longer accepts. */
 static void
 master_finish_reload(struct master *m)
@@ -205,10 +215,7 @@ master_finish_reload(struct master *m)
 	m->retiring_pid = 0;
 	log_notice("reloaded %s", m->config_path);
 	notify("READY=1");
-	if (m->reload_queued) {
-		m->reload_queued = false;
-		master_reload(m);
-	}
+	master_reload_if_queued(m);
 }
 
 /* A reload's worker serves: the old one retires, its config goes. */
@@ -247,6 +254,8 @@ master_worker_ready(struct master *m, struct wproc *w)
 		m->announced = true;
 		master_announce_start(m, w);
 	}
+	if (!reload)
+		master_reload_if_queued(m);
 }
 
 /* ---- a worker is gone ---- */

@@ -12,7 +12,7 @@ def stat(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             text = f.read()
-    except FileNotFoundError:
+    except OSError:         # gone (ENOENT), or going away (ESRCH)
         return None
     fields = text[text.rindex(")") + 2:].split()
     return {"state": fields[0], "ppid": int(fields[1]),

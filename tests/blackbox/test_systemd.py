@@ -121,8 +121,8 @@ def test_socket_activation(new_echod, tmp_path):
         c.send(b"activated\n")
         c.expect(b"OK...activated\n")
         c.close()
-        log = open(err.name).read()
-        assert "started on 127.0.0.1:%d " % port in log, log
+        wait_until(lambda: "started on 127.0.0.1:%d " % port in open(err.name).read(),
+                   what=lambda: "the start line; stderr:\n" + open(err.name).read())
         assert not _listening(d.port), \
             "echod bound its configured port despite socket activation"
     finally:
