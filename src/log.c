@@ -14,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX   512
 #define LOG_QUEUE_LEN  1024
+#define LOG_STOP_WAIT_S 2
+#define LOG_FORK_WAIT_MS 200
 
 struct log_line {
 	int prio;
@@ -27,7 +30,10 @@ struct log_line {
 static struct {
 	int level;              /* atomic: lines above it are not formatted */
 	int to_stderr;          /* atomic */
-	int syslog_open;
+	int facility;           /* atomic: what syslog should be opened with */
+	int opened_facility;    /* what it is open with; -1 = not open */
+	int output_broken;      /* forked while the output was busy: see log_after_fork */
+	pthread_mutex_t emit;   /* held while a line is written out */
 	pthread_mutex_t lock;   /* guards everything below */
 	pthread_cond_t wake;
 	pthread_t thread;
@@ -40,6 +46,9 @@ static struct {
 } lg = {
 	.level = LOG_INFO,
 	.to_stderr = 1,
+	.facility = -1,
+	.opened_facility = -1,
+	.emit = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
 };
@@ -47,8 +56,7 @@ static struct {
 void
 log_open(int facility, int level)
 {
-	openlog("echod", LOG_PID | LOG_NDELAY, facility);
-	lg.syslog_open = 1;
+	__atomic_store_n(&lg.facility, facility, __ATOMIC_RELEASE);
 	log_set_level(level);
 }
 
@@ -78,16 +86,39 @@ log_stderr_is_journal(void)
 	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
 }
 
-/* Writes one line to its destinations; runs in one thread at a time. */
+/* Opens syslog, or reopens it with a new facility, in the writing thread. */
+static void
+log_sync_facility(void)
+{
+	int facility = __atomic_load_n(&lg.facility, __ATOMIC_ACQUIRE);
+
+	if (facility == lg.opened_facility || facility < 0)
+		return;
+	if (lg.opened_facility >= 0)
+		closelog();
+	openlog("echod", LOG_PID | LOG_NDELAY, facility);
+	lg.opened_facility = facility;
+}
+
+/*
+ * Writes one line to its destinations, in one thread at a time: the
+ * caller before log_start(), the logger thread after. Holds lg.emit so
+ * that a fork never copies syslog's or stderr's locks mid-write.
+ */
 static void
 log_emit(int prio, const char *text)
 {
-	if (lg.syslog_open)
-		syslog(prio, "%s", text);
-	if (__atomic_load_n(&lg.to_stderr, __ATOMIC_RELAXED)) {
-		fprintf(stderr, "echod: %s\n", text);
-		fflush(stderr);
+	pthread_mutex_lock(&lg.emit);
+	if (!lg.output_broken) {
+		log_sync_facility();
+		if (lg.opened_facility >= 0)
+			syslog(prio, "%s", text);
+		if (__atomic_load_n(&lg.to_stderr, __ATOMIC_RELAXED)) {
+			fprintf(stderr, "echod: %s\n", text);
+			fflush(stderr);
+		}
 	}
+	pthread_mutex_unlock(&lg.emit);
 }
 
 /* Takes the oldest queued line; the caller holds the lock. */
@@ -155,17 +186,61 @@ log_start(void)
 	return 0;
 }
 
+/*
+ * Gives the logger thread LOG_STOP_WAIT_S to write what is queued; a
+ * stalled syslog must not keep echod from exiting, so after that the
+ * thread is left behind (the process is about to end) and the lines lost.
+ */
 void
 log_stop(void)
 {
+	struct timespec deadline;
+
 	if (!__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&lg.lock);
 	lg.stopping = 1;
 	pthread_cond_signal(&lg.wake);
 	pthread_mutex_unlock(&lg.lock);
-	pthread_join(lg.thread, NULL);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += LOG_STOP_WAIT_S;
+	if (pthread_timedjoin_np(lg.thread, NULL, &deadline) != 0)
+		return;     /* still running, and still owning the output */
 	__atomic_store_n(&lg.running, 0, __ATOMIC_RELEASE);
+}
+
+bool
+log_before_fork(void)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += LOG_FORK_WAIT_MS * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return pthread_mutex_timedlock(&lg.emit, &deadline) == 0;
+}
+
+void
+log_after_fork_parent(bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&lg.emit);
+}
+
+void
+log_after_fork_child(bool held)
+{
+	pthread_mutex_init(&lg.emit, NULL);
+	pthread_mutex_init(&lg.lock, NULL);
+	pthread_cond_init(&lg.wake, NULL);
+	lg.running = lg.stopping = 0;
+	lg.head = lg.count = 0;
+	lg.dropped = lg.dropped_total = 0;
+	if (!held)
+		lg.output_broken = 1;
 }
 
 unsigned long

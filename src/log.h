@@ -27,7 +27,10 @@
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
-/* Opens syslog with facility; lines above level are not logged. */
+/*
+ * Logs to syslog with facility from now on (the writing thread reopens
+ * it); lines above level are not logged.
+ */
 void log_open(int facility, int level);
 /* Changes the level and whether stderr gets the lines (safe at any time). */
 void log_set_level(int level);
@@ -39,9 +42,21 @@ void log_set_stderr(bool to_stderr);
  */
 bool log_stderr_is_journal(void);
 
+/*
+ * Around fork(): log_before_fork() waits (briefly) until no line is being
+ * written, so the child gets syslog's and stderr's locks free, and
+ * returns whether it did; pass that to the after-fork call on each side.
+ * A child forked while a write was stuck (a stalled syslog) never writes
+ * a line: better silent than deadlocked. The child has no logger thread
+ * and an empty queue until it calls log_start().
+ */
+bool log_before_fork(void);
+void log_after_fork_parent(bool held);
+void log_after_fork_child(bool held);
+
 /* Starts the logger thread; returns 0, or -1 with errno set. */
 int log_start(void);
-/* Writes what is queued, stops the logger thread, then logs synchronously. */
+/* Writes what is queued (waiting 2 s at most), then logs synchronously. */
 void log_stop(void);
 
 /* Lines dropped because the queue was full, since start. */

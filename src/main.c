@@ -7,8 +7,9 @@
  *  3. pidfile, then listeners: a second instance is told so, a busy port
  *     is told so, both before detaching, with a non-zero status;
  *  4. detach (unless -f): the original process waits for step 6;
- *  5. the master (single-threaded) forks the worker process, which starts
- *     the logger thread and the pool: threads only after every fork;
+ *  5. the master starts its logger thread (after daemonizing: threads only
+ *     after that fork) and forks the worker process, which starts its own
+ *     logger thread and the pool;
  *  6. once the worker serves: report ready, point stdio at /dev/null,
  *     supervise until stopped.
  */
@@ -152,6 +153,7 @@ main(int argc, char **argv)
 	daemon_ready(m.ready_fd, status);
 	pidfile_release(&pf);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "echod %s", status ? "not started" : "stopped");
+	log_stop();
 	config_unref(m.cfg);
 	return status;
 }

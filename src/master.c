@@ -5,9 +5,9 @@
  * replacement started on reload that takes over once it says READY (the
  * old one then drains), a restart within a second when the serving worker
  * dies, with a growing pause when it keeps dying, and the orderly stop.
- * The master is single-threaded: signals arrive on a signalfd, so nothing
- * runs in signal context, and every fork happens with no other thread
- * around. The listening sockets stay open here the whole time, so while a
+ * The master does its work in one thread: signals arrive on a signalfd,
+ * so nothing runs in signal context; its only other thread is the logger,
+ * held still around every fork (log_before_fork()). The listening sockets stay open here the whole time, so while a
  * worker is replaced new clients wait in the backlog instead of being
  * refused.
  */
@@ -544,6 +544,8 @@ master_poll(struct master *m)
 	master_read_workers(m, pfd, n);
 	if (pfd[0].revents & POLLIN)
 		master_read_signals(m);
+	else if (m->stopping)
+		master_reap(m);     /* cheap, and no exit is left waiting */
 	master_timers(m, now_ms());
 }
 
@@ -557,6 +559,10 @@ master_run(struct master *m)
 		return EXIT_OSERR;
 	}
 	m->watchdog_ms = notify_watchdog_ms();
+	if (log_start() < 0) {
+		log_err("cannot start the logger thread");
+		return EXIT_OSERR;
+	}
 	if (master_spawn(m, m->cfg, &m->listeners) == NULL)
 		return EXIT_OSERR;
 	while (m->exit_status < 0 && !(m->stopping && m->nworkers == 0))

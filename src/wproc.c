@@ -46,13 +46,18 @@ wproc_spawn(struct wproc *w, struct config *cfg, struct listeners *ls,
 {
 	int fds[2];
 	pid_t master = getpid();
+	bool log_held;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		log_err("pipe for a worker");
 		return -1;
 	}
-	fflush(NULL);
+	log_held = log_before_fork();
 	w->pid = fork();
+	if (w->pid == 0)
+		log_after_fork_child(log_held);
+	else
+		log_after_fork_parent(log_held);
 	if (w->pid < 0) {
 		log_err("fork a worker");
 		close_quietly(fds[0]);
@@ -61,6 +66,8 @@ wproc_spawn(struct wproc *w, struct config *cfg, struct listeners *ls,
 	}
 	if (w->pid == 0) {
 		close_quietly(fds[0]);
+		if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0)     /* never wait on the master */
+			log_warn("fcntl O_NONBLOCK on the status pipe");
 		wproc_child(cfg, ls, fds[1], master, close_fds, nclose, detached);
 	}
 	close_quietly(fds[1]);

@@ -258,6 +258,7 @@ class Echod:
                     problem = "echod exited %d on SIGTERM at teardown" % rc
             if problem:
                 problem += "; stderr:\n" + self.stderr()[-3000:]
+                problem += "\nthreads:\n" + procinfo.describe_tree(self.pid)
         self.kill()
         return problem
 

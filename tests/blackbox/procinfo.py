@@ -38,6 +38,28 @@ def tree(pid):
     return found
 
 
+def describe_tree(pid):
+    """Every thread of pid and its descendants with what it waits in, to
+    show where a process that does not exit is stuck."""
+    lines = []
+    for p in tree(pid):
+        try:
+            for tid in sorted(os.listdir("/proc/%d/task" % p), key=int):
+                base = "/proc/%d/task/%s/" % (p, tid)
+                fields = {}
+                for name in ("comm", "wchan", "syscall"):
+                    try:
+                        with open(base + name) as f:
+                            fields[name] = f.read().strip()
+                    except OSError as e:
+                        fields[name] = "?(%s)" % e.strerror
+                lines.append("%d/%s %s wchan=%s syscall=%s" % (
+                    p, tid, fields["comm"], fields["wchan"], fields["syscall"][:40]))
+        except OSError:
+            lines.append("%d: gone" % p)
+    return "\n".join(lines)
+
+
 def alive(pid):
     """True while pid exists and is not a zombie."""
     st = stat(pid)

@@ -4,14 +4,19 @@ Covers: with the /dev/log socket not read at all (its queue fills, so
 echod's writes to it block), clients keep being served promptly through
 many connect/echo/close cycles; once syslog is read again a warning
 "N log messages dropped" arrives, and N accounts exactly for the
-connect/disconnect lines that never arrived.
+connect/disconnect lines that never arrived. Nor does it stall the
+master: a killed worker is replaced and a stop completes while syslog
+reads nothing.
 """
+import os
 import re
+import signal
 import time
 
 from client import Client
 from contract import VERSION
 from syslogcap import SEVERITIES
+from waits import wait_until
 
 TIMED_CYCLES = 200       # must all complete within TIMED_LIMIT seconds
 TIMED_LIMIT = 10.0
@@ -61,3 +66,23 @@ def test_stalled_syslog_does_not_stall_clients(syslog, start_echod):
     assert arrived + dropped == 2 * connections, (
         "%d connections: %d connect/disconnect lines arrived, %d reported dropped"
         % (connections, arrived, dropped))
+
+
+def test_stalled_syslog_does_not_stall_the_master(syslog, start_echod):
+    """Respawn and stop go on while syslog reads nothing; a worker forked
+    while the master's logger was stuck in syslog still serves."""
+    d = start_echod(syslog=syslog, greeting="hi\n", reply_prefix="> ")
+    syslog.wait_for(r"^echod %s started on " % re.escape(VERSION))
+    syslog.pause()
+    for i in range(400):            # 800 lines: more than /dev/log queues
+        _cycle(d.port, i)
+
+    worker = d.worker_pid()
+    os.kill(worker, signal.SIGKILL)
+    wait_until(lambda: d.worker_pid() != worker, timeout=5,
+               what="a new worker while syslog is stalled")
+    _cycle(d.port, -1)
+
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit(timeout=10) == 0
+    syslog.resume()
