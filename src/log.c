@@ -36,6 +36,8 @@ static struct {
 	pthread_mutex_t emit;   /* held while a line is written out */
 	pthread_mutex_t lock;   /* guards everything below */
 	pthread_cond_t wake;
+	pthread_cond_t started_cond;
+	int started;            /* the logger thread runs its loop */
 	pthread_t thread;
 	int running;            /* the logger thread owns the output */
 	int stopping;
@@ -51,6 +53,7 @@ static struct {
 	.emit = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
+	.started_cond = PTHREAD_COND_INITIALIZER,
 };
 
 void
@@ -154,6 +157,8 @@ log_thread(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&lg.lock);
+	lg.started = 1;
+	pthread_cond_signal(&lg.started_cond);
 	for (;;) {
 		while (lg.count == 0 && !lg.stopping)
 			pthread_cond_wait(&lg.wake, &lg.lock);
@@ -182,6 +187,15 @@ log_start(void)
 		return -1;
 	}
 	pthread_setname_np(lg.thread, "echod-log");
+	/*
+	 * Wait until the thread runs its loop: a thread still starting may be
+	 * inside the allocator (its own set-up), and a fork then would copy
+	 * that lock held (AddressSanitizer's allocator does not guard fork).
+	 */
+	pthread_mutex_lock(&lg.lock);
+	while (!lg.started)
+		pthread_cond_wait(&lg.started_cond, &lg.lock);
+	pthread_mutex_unlock(&lg.lock);
 	__atomic_store_n(&lg.running, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -236,7 +250,8 @@ log_after_fork_child(bool held)
 	pthread_mutex_init(&lg.emit, NULL);
 	pthread_mutex_init(&lg.lock, NULL);
 	pthread_cond_init(&lg.wake, NULL);
-	lg.running = lg.stopping = 0;
+	pthread_cond_init(&lg.started_cond, NULL);
+	lg.running = lg.stopping = lg.started = 0;
 	lg.head = lg.count = 0;
 	lg.dropped = lg.dropped_total = 0;
 	if (!held)

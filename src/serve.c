@@ -25,7 +25,6 @@ struct serve {
 	struct server srv;
 	struct worker_pool pool;
 	int status_fd;
-	pid_t master;
 	sigset_t signals;
 };
 
@@ -39,6 +38,7 @@ serve_signals(struct serve *s)
 	sigaddset(&s->signals, SIGUSR1);
 	sigaddset(&s->signals, SIGUSR2);
 	sigaddset(&s->signals, SIGHUP);
+	sigaddset(&s->signals, SERVE_MASTER_GONE_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &s->signals, NULL);
 }
 
@@ -86,8 +86,8 @@ serve_wait_for_stop(struct serve *s)
 
 		if (sig == SIGUSR1)
 			serve_log_stats(s);
-		else if (sig == SIGTERM && getppid() != s->master)
-			return 0;       /* PR_SET_PDEATHSIG: the master is gone */
+		else if (sig == SERVE_MASTER_GONE_SIGNAL)
+			return 0;
 		else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGUSR2)
 			return sig;
 		else if (sig < 0 && errno == EAGAIN && !serve_report(s, SERVE_STATS))
@@ -141,8 +141,7 @@ int
 serve_run(struct config *cfg, struct listeners *ls, int status_fd,
     bool detached)
 {
-	struct serve s = { .cfg = cfg, .ls = ls, .status_fd = status_fd,
-	    .master = getppid() };
+	struct serve s = { .cfg = cfg, .ls = ls, .status_fd = status_fd };
 
 	serve_signals(&s);
 	s.srv.listeners = ls;

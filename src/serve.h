@@ -6,11 +6,15 @@
 #ifndef ECHOD_SERVE_H
 #define ECHOD_SERVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "listen.h"
+
+/* What the kernel sends the worker when the master dies (PR_SET_PDEATHSIG). */
+#define SERVE_MASTER_GONE_SIGNAL SIGRTMIN
 
 /* What a worker process writes to the master on its status pipe. */
 enum serve_msg_type {

@@ -30,7 +30,7 @@ wproc_child(struct config *cfg, struct listeners *ls, int status_fd,
 {
 	for (int i = 0; i < nclose; i++)
 		close_quietly(close_fds[i]);
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+	if (prctl(PR_SET_PDEATHSIG, SERVE_MASTER_GONE_SIGNAL, 0, 0, 0) < 0)
 		log_warn("prctl PR_SET_PDEATHSIG");
 	if (getppid() != master)
 		exit(0);                /* the master died while we forked */
