@@ -242,7 +242,7 @@ class Echod:
         assert rc == 0, "echod exited %d after %s; stderr:\n%s" % (
             rc, signal.Signals(sig).name, self.stderr())
 
-    def teardown(self, timeout=5.0):
+    def teardown(self, timeout=10.0):
         """Stops whatever of this instance still runs: SIGTERM (echod must
         exit 0), then SIGKILL. Returns what went wrong, or None."""
         problem = None

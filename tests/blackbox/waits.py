@@ -8,7 +8,7 @@ Does not own: what is being waited for.
 import time
 
 # Generous enough for a loaded CI machine, short enough to fail fast.
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 20.0
 
 
 class Deadline:
