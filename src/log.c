@@ -104,6 +104,25 @@ log_sync_facility(void)
 }
 
 /*
+ * Writes a line to stderr. When stderr is the journal (only before syslog
+ * is open: a config error, "echod -t"), a "<N>" prefix gives the journal
+ * the line's priority, as sd-daemon(3) describes.
+ */
+static void
+log_write_stderr(int prio, const char *text)
+{
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = log_stderr_is_journal();
+	if (journal)
+		fprintf(stderr, "<%d>echod: %s\n", prio, text);
+	else
+		fprintf(stderr, "echod: %s\n", text);
+	fflush(stderr);
+}
+
+/*
  * Writes one line to its destinations, in one thread at a time: the
  * caller before log_start(), the logger thread after. Holds lg.emit so
  * that a fork never copies syslog's or stderr's locks mid-write.
@@ -116,10 +135,8 @@ log_emit(int prio, const char *text)
 		log_sync_facility();
 		if (lg.opened_facility >= 0)
 			syslog(prio, "%s", text);
-		if (__atomic_load_n(&lg.to_stderr, __ATOMIC_RELAXED)) {
-			fprintf(stderr, "echod: %s\n", text);
-			fflush(stderr);
-		}
+		if (__atomic_load_n(&lg.to_stderr, __ATOMIC_RELAXED))
+			log_write_stderr(prio, text);
 	}
 	pthread_mutex_unlock(&lg.emit);
 }

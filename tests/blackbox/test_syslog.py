@@ -6,12 +6,14 @@ lines at info with peer (IPv4 and IPv6), connection id, open count,
 reason (eof, reset) and exact byte counts; reload and stop lines at
 notice; the refusal warning; log.facility (also after a reload),
 log.level and log.connections honoured; the same texts on stderr with
--f, but not when stderr is the journal (JOURNAL_STREAM); client data
+-f, but not when stderr is the journal (JOURNAL_STREAM), where config
+errors carry their priority ("<3>"); client data
 never in any log line (syslog or stderr).
 """
 import os
 import re
 import signal
+import subprocess
 
 import confwriter
 from contract import GREETING, VERSION
@@ -226,3 +228,22 @@ def test_journal_stream_gets_each_line_once(syslog, new_echod, monkeypatch):
     # Under AddressSanitizer its runtime may speak ("==PID==..."); echod may not.
     ours = [l for l in d.stderr_lines() if not re.match(r"==\d+==", l)]
     assert ours == [], "stderr is the journal, yet got:\n" + d.stderr()
+
+
+def test_config_errors_reach_the_journal_as_errors(new_echod, tmp_path):
+    """Before syslog is open (a bad config, echod -t), stderr is all there
+    is: to the journal each line goes with its priority ("<3>" = err)."""
+    d = new_echod()
+    d.write_config_text("threads = 5000;\n")
+    err_path = str(tmp_path / "journal-stream")
+    with open(err_path, "w") as err:
+        st = os.fstat(err.fileno())
+        env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+        rc = subprocess.run([d.binary, "-t", "-c", d.conf], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=err, env=env,
+                            timeout=20).returncode
+    assert rc == 78
+    with open(err_path) as f:
+        lines = f.read().splitlines()
+    assert lines == ["<3>echod: %s:1: threads: must be an integer from 0 to 1024"
+                     % d.conf], lines
