@@ -9,6 +9,7 @@ EXTRA_DIST += \
 	debian/control \
 	debian/copyright \
 	debian/echod.docs \
+	debian/echod.examples \
 	debian/echod.lintian-overrides \
 	debian/echod.service \
 	debian/rules \

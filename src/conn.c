@@ -44,6 +44,13 @@ conn_new(int fd, const union addr *peer, struct config *cfg, uint64_t id,
 	return c;
 }
 
+/* Adds n to a counter only this thread writes and others may read. */
+static void
+conn_io_count(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
 static size_t
 conn_greeting_left(const struct conn *c)
 {
@@ -115,7 +122,7 @@ iov_total(const struct iovec *iov, int cnt)
  */
 static long
 conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
-    enum conn_end *why, uint64_t now_ms)
+    enum conn_end *why, struct conn_io *io)
 {
 	struct iovec out[CONN_IOV_MAX];
 	struct msghdr msg = { .msg_iov = out };
@@ -138,7 +145,8 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 		return *blocked ? 0 : -1;
 	}
 	c->bytes_out += (uint64_t)n;
-	c->active_ms = now_ms;
+	c->active_ms = io->now_ms;
+	conn_io_count(&io->bytes_out, (uint64_t)n);
 	if ((size_t)n == iov_total(out, (int)msg.msg_iovlen)) {
 		c->greet_sent = c->cfg->greeting_len;
 		c->pstate = plan;
@@ -150,7 +158,7 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 
 /* Echoes what the buffer holds until it is empty or the socket is full. */
 static enum conn_end
-conn_flush(struct conn *c, uint64_t now_ms)
+conn_flush(struct conn *c, struct conn_io *io)
 {
 	enum conn_end why = CONN_OPEN;
 	bool blocked = false;
@@ -158,7 +166,7 @@ conn_flush(struct conn *c, uint64_t now_ms)
 	while (conn_has_output(c) && !blocked) {
 		struct iovec src[2];
 		int nsrc = ring_data_iov(&c->in, src);
-		long done = conn_send(c, src, nsrc, &blocked, &why, now_ms);
+		long done = conn_send(c, src, nsrc, &blocked, &why, io);
 		if (done < 0)
 			return why;
 		ring_consume(&c->in, (size_t)done);
@@ -168,14 +176,14 @@ conn_flush(struct conn *c, uint64_t now_ms)
 
 /* Echoes fresh input straight from the worker's scratch; keeps the rest. */
 static enum conn_end
-conn_echo_fresh(struct conn *c, char *data, size_t len, uint64_t now_ms)
+conn_echo_fresh(struct conn *c, char *data, size_t len, struct conn_io *io)
 {
 	enum conn_end why = CONN_OPEN;
 	bool blocked = false;
 
 	while (len > 0 && !blocked) {
 		struct iovec src = { .iov_base = data, .iov_len = len };
-		long done = conn_send(c, &src, 1, &blocked, &why, now_ms);
+		long done = conn_send(c, &src, 1, &blocked, &why, io);
 		if (done < 0)
 			return why;
 		data += done;
@@ -224,10 +232,11 @@ conn_read(struct conn *c, struct conn_io *io)
 	}
 	c->bytes_in += (uint64_t)n;
 	c->active_ms = io->now_ms;
+	conn_io_count(&io->bytes_in, (uint64_t)n);
 	if (direct)
-		return conn_echo_fresh(c, io->scratch, (size_t)n, io->now_ms);
+		return conn_echo_fresh(c, io->scratch, (size_t)n, io);
 	ring_commit(&c->in, (size_t)n);
-	return conn_flush(c, io->now_ms);
+	return conn_flush(c, io);
 }
 
 /* Watches for what the connection can use next: input room, output wait. */
@@ -261,7 +270,7 @@ conn_start(struct conn *c, struct conn_io *io)
 	enum conn_end why;
 
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	why = conn_flush(c, io->now_ms);
+	why = conn_flush(c, io);
 	return why != CONN_OPEN ? why : conn_rearm(c, io->epfd);
 }
 
@@ -272,7 +281,7 @@ conn_handle(struct conn *c, uint32_t events, struct conn_io *io)
 	bool hangup = events & (EPOLLERR | EPOLLHUP);
 
 	if ((events & EPOLLOUT) || hangup)
-		why = conn_flush(c, io->now_ms);
+		why = conn_flush(c, io);
 	if (why == CONN_OPEN && ((events & EPOLLIN) || hangup) &&
 	    !c->read_eof && ring_space(&c->in) > 0)
 		why = conn_read(c, io);

@@ -48,6 +48,7 @@ struct conn_io {
 	char *scratch;              /* the worker's read buffer */
 	size_t scratch_len;
 	uint64_t now_ms;
+	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
 };
 
 /* A new connection on fd (taking cfg's reference), or NULL if out of memory. */

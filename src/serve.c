@@ -67,12 +67,16 @@ serve_report(struct serve *s, uint32_t type)
 static void
 serve_log_stats(struct serve *s)
 {
+	uint64_t in, out;
+
+	worker_pool_bytes(&s->pool, &in, &out);
 	log_notice("stats: %ld connections open, %llu accepted, %llu refused "
-	    "(max_connections), %lu log messages dropped",
+	    "(max_connections), %llu bytes in, %llu bytes out, %lu log messages "
+	    "dropped",
 	    __atomic_load_n(&s->srv.open, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&s->srv.accepted, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&s->srv.refused, __ATOMIC_RELAXED),
-	    log_dropped_total());
+	    (unsigned long long)in, (unsigned long long)out, log_dropped_total());
 }
 
 /* Serves signals and heartbeats; returns the signal that says stop. */

@@ -426,6 +426,16 @@ worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+void
+worker_pool_bytes(struct worker_pool *pool, uint64_t *in, uint64_t *out)
+{
+	*in = *out = 0;
+	for (int i = 0; i < pool->count; i++) {
+		*in += __atomic_load_n(&pool->workers[i].io.bytes_in, __ATOMIC_RELAXED);
+		*out += __atomic_load_n(&pool->workers[i].io.bytes_out, __ATOMIC_RELAXED);
+	}
+}
+
 int
 worker_pool_finished(struct worker_pool *pool)
 {

@@ -48,6 +48,9 @@ int worker_pool_start(struct worker_pool *pool, struct server *srv,
  */
 void worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms);
 
+/* Bytes received and sent by every connection of the pool so far. */
+void worker_pool_bytes(struct worker_pool *pool, uint64_t *in, uint64_t *out);
+
 /* True once every worker thread has finished. */
 int worker_pool_finished(struct worker_pool *pool);
 

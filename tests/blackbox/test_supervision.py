@@ -140,12 +140,16 @@ def test_sigusr1_logs_stats(start_echod):
     clients = [d.connect() for _ in range(3)]
     for c in clients:
         c.expect(GREETING)
+    clients[1].send(b"abc\n")
+    clients[1].expect(b"OK...abc\n")
     clients[0].close()
     d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d " % clients[0].local_port)
     d.signal(signal.SIGUSR1)
-    d.wait_stderr(r"^echod: stats: 2 connections open, %d accepted, 0 refused "
-                  r"\(max_connections\), 0 log messages dropped$"
-                  % (len(d.probe_ports) + 3))
+    m = d.wait_stderr(r"^echod: stats: 2 connections open, %d accepted, 0 refused "
+                      r"\(max_connections\), 4 bytes in, (\d+) bytes out, "
+                      r"0 log messages dropped$" % (len(d.probe_ports) + 3))
+    out = int(m.group(1))       # greetings (probes may close before theirs) + echo
+    assert out >= 3 * len(GREETING) + 9 and (out - 9) % len(GREETING) == 0, out
     for c in clients[1:]:
         c.close()
     d.stop()
