@@ -79,10 +79,11 @@ def test_stalled_syslog_does_not_stall_the_master(syslog, start_echod):
 
     worker = d.worker_pid()
     os.kill(worker, signal.SIGKILL)
-    wait_until(lambda: d.worker_pid() != worker, timeout=5,
+    wait_until(lambda: d.worker_pid() != worker,
                what="a new worker while syslog is stalled")
     _cycle(d.port, -1)
 
     d.signal(signal.SIGTERM)
-    assert d.wait_exit(timeout=10) == 0
+    # Each process gives its stuck logger 2 s, then exits all the same.
+    assert d.wait_exit() == 0
     syslog.resume()
