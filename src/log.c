@@ -60,12 +60,6 @@ void
 log_open(int facility, int level)
 {
 	__atomic_store_n(&lg.facility, facility, __ATOMIC_RELEASE);
-	log_set_level(level);
-}
-
-void
-log_set_level(int level)
-{
 	__atomic_store_n(&lg.level, level, __ATOMIC_RELAXED);
 }
 
@@ -348,10 +342,3 @@ fatal(int status, const char *fmt, ...)
 	exit(status);
 }
 
-void
-fatalx(int status, const char *fmt, ...)
-{
-	LOG_VARIADIC(LOG_CRIT, 0);
-	log_stop();
-	exit(status);
-}

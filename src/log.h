@@ -16,7 +16,7 @@
  * queue is full the line is dropped and counted; the count is logged once
  * there is room again. Client data never goes into a log line.
  *
- * The *_warn/err/fatal forms append ": strerror(errno)", the *x forms do
+ * log_err, log_warn and fatal append ": strerror(errno)", the *x forms do
  * not. Every function preserves errno.
  */
 #ifndef ECHOD_LOG_H
@@ -32,8 +32,7 @@
  * it); lines above level are not logged.
  */
 void log_open(int facility, int level);
-/* Changes the level and whether stderr gets the lines (safe at any time). */
-void log_set_level(int level);
+/* Changes whether stderr gets the lines (safe at any time). */
 void log_set_stderr(bool to_stderr);
 
 /*
@@ -70,8 +69,7 @@ void log_warnx(const char *fmt, ...) LOG_FMT(1, 2);
 void log_notice(const char *fmt, ...) LOG_FMT(1, 2);
 void log_info(const char *fmt, ...) LOG_FMT(1, 2);
 void log_debug(const char *fmt, ...) LOG_FMT(1, 2);
-/* Log at LOG_CRIT, stop the logger and exit(status). */
+/* Log at LOG_CRIT with strerror(errno), stop the logger and exit(status). */
 void fatal(int status, const char *fmt, ...) LOG_FMT(2, 3) __attribute__((noreturn));
-void fatalx(int status, const char *fmt, ...) LOG_FMT(2, 3) __attribute__((noreturn));
 
 #endif

@@ -144,12 +144,23 @@ def test_sigusr1_logs_stats(start_echod):
     clients[1].expect(b"OK...abc\n")
     clients[0].close()
     d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d " % clients[0].local_port)
-    d.signal(signal.SIGUSR1)
-    m = d.wait_stderr(r"^echod: stats: 2 connections open, %d accepted, 0 refused "
+    line = re.compile(r"^echod: stats: 2 connections open, %d accepted, 0 refused "
                       r"\(max_connections\), 4 bytes in, (\d+) bytes out, "
-                      r"0 log messages dropped$" % (len(d.probe_ports) + 3))
-    out = int(m.group(1))       # greetings (probes may close before theirs) + echo
-    assert out >= 3 * len(GREETING) + 9 and (out - 9) % len(GREETING) == 0, out
+                      r"0 log messages dropped$" % (len(d.probe_ports) + 3), re.M)
+
+    def stats_with_the_echo():
+        """Asks again until the line counts the echo: a thread counts its
+        bytes just after the send the client may already have read."""
+        seen = len(line.findall(d.stderr()))
+        d.signal(signal.SIGUSR1)
+        wait_until(lambda: len(line.findall(d.stderr())) > seen,
+                   what=lambda: "a stats line; stderr:\n" + d.stderr()[-2000:])
+        out = int(line.findall(d.stderr())[-1])
+        # greetings (a probe may close before its own) + the 9-byte echo
+        return out if out % len(GREETING) == 9 else None
+
+    out = wait_until(stats_with_the_echo, what="a stats line counting the echo")
+    assert out >= 3 * len(GREETING) + 9, out
     for c in clients[1:]:
         c.close()
     d.stop()
