@@ -115,6 +115,16 @@ iov_total(const struct iovec *iov, int cnt)
 	return total;
 }
 
+/* sendmsg(), or send() for one piece: the kernel's cheaper path. */
+static ssize_t
+conn_sendv(int fd, const struct msghdr *msg)
+{
+	if (msg->msg_iovlen == 1)
+		return send(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	return sendmsg(fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /*
  * Sends the greeting's rest and as much of the echo of src as the socket
  * takes in one call. Returns the input bytes fully echoed, or -1 with
@@ -134,7 +144,7 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	if (msg.msg_iovlen == 0)
 		return 0;
 	do
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = conn_sendv(c->fd, &msg);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		*blocked = errno == EAGAIN || errno == EWOULDBLOCK;
@@ -223,7 +233,8 @@ conn_read(struct conn *c, struct conn_io *io)
 	} else if ((cnt = ring_space_iov(&c->in, iov)) <= 0) {
 		return cnt < 0 ? CONN_ERROR : CONN_OPEN;
 	}
-	n = readv(c->fd, iov, cnt);
+	n = cnt == 1 ? recv(c->fd, iov[0].iov_base, iov[0].iov_len, 0)
+	    : readv(c->fd, iov, cnt);
 	if (n < 0)
 		return conn_read_failed(c);
 	if (n == 0) {
