@@ -25,7 +25,7 @@
 #define CONN_IOV_MAX 1024
 
 struct conn *
-conn_new(int fd, const union addr *peer, struct config *cfg, uint64_t id,
+conn_new(int fd, const union addr *peer, const struct config *cfg, uint64_t id,
     uint64_t now_ms)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -339,6 +339,5 @@ conn_close(struct conn *c, enum conn_end why, uint64_t now_ms)
 		    (unsigned long long)c->bytes_out);
 	}
 	ring_release(&c->in);
-	config_unref(c->cfg);
 	free(c);
 }

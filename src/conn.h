@@ -31,7 +31,7 @@ struct conn {
 	int fd;
 	uint32_t events;            /* what epoll watches for now */
 	uint64_t id;
-	struct config *cfg;         /* a reference: settings it was accepted with */
+	const struct config *cfg;   /* its worker's: outlives every connection */
 	struct prefix prefix;       /* cfg's reply_prefix */
 	struct prefix_state pstate;
 	struct ring in;             /* bytes received, not yet echoed */
@@ -51,8 +51,12 @@ struct conn_io {
 	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
 };
 
-/* A new connection on fd (taking cfg's reference), or NULL if out of memory. */
-struct conn *conn_new(int fd, const union addr *peer, struct config *cfg,
+/*
+ * A new connection on fd, or NULL if out of memory. cfg is borrowed: it
+ * must outlive the connection (a worker's config does: it never changes
+ * in a worker process, and the worker closes every connection first).
+ */
+struct conn *conn_new(int fd, const union addr *peer, const struct config *cfg,
     uint64_t id, uint64_t now_ms);
 
 /* Sends the greeting and starts watching fd in io->epfd. */

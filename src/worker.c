@@ -142,10 +142,9 @@ worker_admit(struct worker *w, int fd, const union addr *peer)
 	}
 	id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->srv->accepted, 1, __ATOMIC_RELAXED);
-	c = conn_new(fd, peer, config_ref(w->cfg), id, w->io.now_ms);
+	c = conn_new(fd, peer, w->cfg, id, w->io.now_ms);
 	if (c == NULL) {
 		log_errx("out of memory for a connection");
-		config_unref(w->cfg);
 		close_quietly(fd);
 		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
 		return;
