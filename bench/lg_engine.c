@@ -246,27 +246,42 @@ conn_open(struct lg_thread *th, struct lconn *c)
 	return 0;
 }
 
+/*
+ * Sends up to max bytes of c's pattern from where it stands. Returns
+ * 1 when something went out, 0 when the socket is full, -1 when the
+ * connection failed (already counted).
+ */
+static int
+send_pattern(struct lg_thread *th, struct lconn *c, size_t max)
+{
+	size_t k;
+	const char *p = pattern_at(th->cfg->ex.pat, c->v.base, c->sent, max, &k);
+	ssize_t n;
+
+	do
+		n = send(c->fd, p, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0) {
+		conn_fail(th, c, "send: %s", strerror(errno));
+		return -1;
+	}
+	c->sent += (uint64_t)n;
+	th->st.sent += (uint64_t)n;
+	return 1;
+}
+
 /* Sends what is left of the current round's line. */
 static void
 conn_write(struct lg_thread *th, struct lconn *c)
 {
 	while (c->sent < c->target) {
-		size_t k;
-		const char *p = pattern_at(th->cfg->ex.pat, c->v.base, c->sent,
-		    (size_t)(c->target - c->sent), &k);
-		ssize_t n = send(c->fd, p, k, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		int r = send_pattern(th, c, (size_t)(c->target - c->sent));
+		if (r == 0)
 			conn_want_out(th, c, true);
+		if (r <= 0)
 			return;
-		}
-		if (n < 0) {
-			conn_fail(th, c, "send: %s", strerror(errno));
-			return;
-		}
-		c->sent += (uint64_t)n;
-		th->st.sent += (uint64_t)n;
 	}
 	conn_want_out(th, c, false);
 }
@@ -275,28 +290,14 @@ conn_write(struct lg_thread *th, struct lconn *c)
 static void
 stream_write(struct lg_thread *th, struct lconn *c)
 {
-	size_t budget = STREAM_BURST;
+	uint64_t until = c->sent + STREAM_BURST;
 
 	if (th->phase >= PH_DRAIN) {
 		conn_want_out(th, c, false);
 		return;
 	}
-	while (budget > 0) {
-		size_t k;
-		const char *p = pattern_at(th->cfg->ex.pat, c->v.base, c->sent, budget, &k);
-		ssize_t n = send(c->fd, p, k, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0) {
-			conn_fail(th, c, "send: %s", strerror(errno));
-			return;
-		}
-		c->sent += (uint64_t)n;
-		th->st.sent += (uint64_t)n;
-		budget -= (size_t)n;
-	}
+	while (c->sent < until && send_pattern(th, c, (size_t)(until - c->sent)) > 0)
+		;
 }
 
 /* c is up: it counts as ready, and the next slot may open. */
