@@ -66,6 +66,13 @@ def alive(pid):
     return st is not None and st["state"] not in ("Z", "X")
 
 
+def child_of(pid, parent):
+    """True while pid is alive and parent's child; one read of /proc, so a
+    process that exits between two checks cannot be half-seen."""
+    st = stat(pid)
+    return st is not None and st["state"] not in ("Z", "X") and st["ppid"] == parent
+
+
 def status_field(pid, name):
     """The value of `name:` in /proc/PID/status, as a string."""
     with open("/proc/%d/status" % pid) as f:

@@ -41,7 +41,7 @@ def _kill_worker_under_load(d, sig):
     old = d.worker_pid()
     killed_at = time.monotonic()
     os.kill(old, sig)
-    wait_until(lambda: not procinfo.alive(old) or procinfo.stat(old)["ppid"] != d.pid,
+    wait_until(lambda: not procinfo.child_of(old, d.pid),
                what="the worker to die")
     _served(d)
     took = time.monotonic() - killed_at
