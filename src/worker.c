@@ -1,11 +1,15 @@
 /*
  * worker.c: the worker threads (see worker.h and doc/threads.md).
  *
- * Owns each worker's epoll set, mailbox, connection list and read buffer.
- * A connection is created, served and freed by the one worker that
- * accepted it. Shared between workers: the listening sockets (read-only
- * here), the counters in struct server (atomics) and configs (reference
- * counted, immutable). The mailbox is the only lock a worker takes.
+ * Owns each worker's epoll set, connection list and read buffer, and the
+ * choice of who serves a new connection: the worker that accepted it,
+ * unless it already serves more than BALANCE_SLACK connections beyond
+ * another worker, which then gets it through its mailbox. From there on a
+ * connection is served and freed by that one worker. Shared between
+ * workers: the listening sockets (read-only here), the counters in struct
+ * server (atomics), each worker's connection count (atomic) and configs
+ * (reference counted, immutable). Mailboxes are the only locks a worker
+ * takes.
  */
 #include "worker.h"
 
@@ -16,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
+#include "mailbox.h"
 #include "ratelimit.h"
 #include "sysutil.h"
 
@@ -30,6 +34,7 @@
 #define ACCEPT_BATCH        32
 #define ACCEPT_PAUSE_MS     100     /* after EMFILE and friends */
 #define SWEEP_INTERVAL_MS   1000    /* idle checks */
+#define BALANCE_SLACK       1       /* connections more than another worker's before handing over */
 
 /* epoll tokens below this are not connections: listener index or mailbox. */
 #define TOKEN_MAILBOX       CONFIG_MAX_LISTEN
@@ -41,16 +46,14 @@ struct worker {
 	struct worker_pool *pool;
 	struct server *srv;
 	int epfd;
-	int mailfd;                 /* eventfd: the master rings it */
-
-	pthread_mutex_t lock;       /* the mailbox */
-	bool stop;
-	uint64_t stop_deadline;
+	struct mailbox mailbox;     /* stop orders and handed-over connections */
+	long load;                  /* connections served or on their way here (atomic) */
 
 	/* Only the worker's own thread touches what follows. */
 	struct config *cfg;
 	struct conn *conns;         /* every open connection */
 	long nconns;
+	unsigned next_peer;         /* the worker to compare with next */
 	bool accepting;
 	bool draining;
 	uint64_t resume_ms;         /* when to accept again after a pause */
@@ -89,6 +92,7 @@ static void
 worker_close(struct worker *w, struct conn *c, enum conn_end why)
 {
 	worker_unlink(w, c);
+	__atomic_sub_fetch(&w->load, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
 	conn_close(c, why, w->io.now_ms);
 }
@@ -127,25 +131,17 @@ worker_refuse(struct worker *w, int fd, const union addr *peer)
 		    w->cfg->max_connections);
 }
 
-/* Takes an accepted socket: refuse it over the limit, else start serving. */
+/* Starts serving a connection counted in srv->open and in w->load. */
 static void
-worker_admit(struct worker *w, int fd, const union addr *peer)
+worker_serve(struct worker *w, int fd, const union addr *peer)
 {
-	long open = __atomic_add_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
-	uint64_t id;
-	struct conn *c;
+	uint64_t id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
+	struct conn *c = conn_new(fd, peer, w->cfg, id, w->io.now_ms);
 
-	if (open > w->cfg->max_connections) {
-		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
-		worker_refuse(w, fd, peer);
-		return;
-	}
-	id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&w->srv->accepted, 1, __ATOMIC_RELAXED);
-	c = conn_new(fd, peer, w->cfg, id, w->io.now_ms);
 	if (c == NULL) {
 		log_errx("out of memory for a connection");
 		close_quietly(fd);
+		__atomic_sub_fetch(&w->load, 1, __ATOMIC_RELAXED);
 		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -154,11 +150,62 @@ worker_admit(struct worker *w, int fd, const union addr *peer)
 		char name[ADDR_STRLEN];
 		addr_format(peer, name, sizeof(name));
 		log_info("connect from %s (conn %llu, %ld open)", name,
-		    (unsigned long long)id, open);
+		    (unsigned long long)id,
+		    __atomic_load_n(&w->srv->open, __ATOMIC_RELAXED));
 	}
 	enum conn_end why = conn_start(c, &w->io);
 	if (why != CONN_OPEN)
 		worker_close(w, c, why);
+}
+
+/*
+ * The worker that should serve a connection w accepted: w, unless w has
+ * more than BALANCE_SLACK connections beyond the next worker in turn.
+ * Comparing with one other worker at a time keeps the cost per accept
+ * constant, and evens out the load however the kernel picks who accepts.
+ * Loads count connections still in a mailbox, so a burst is not all
+ * handed to one worker before it had time to take any.
+ */
+static struct worker *
+worker_pick(struct worker *w)
+{
+	struct worker_pool *pool = w->pool;
+	struct worker *other;
+
+	if (pool->size < 2)
+		return w;
+	w->next_peer = (w->next_peer + 1) % (unsigned)pool->size;
+	if (w->next_peer == (unsigned)w->id)
+		w->next_peer = (w->next_peer + 1) % (unsigned)pool->size;
+	other = &pool->workers[w->next_peer];
+	if (__atomic_load_n(&w->load, __ATOMIC_RELAXED) <=
+	    __atomic_load_n(&other->load, __ATOMIC_RELAXED) + BALANCE_SLACK)
+		return w;
+	return other;
+}
+
+/* Takes an accepted socket: refuse it over the limit, else have it served. */
+static void
+worker_admit(struct worker *w, int fd, const union addr *peer)
+{
+	long open = __atomic_add_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+	struct worker *to;
+
+	if (open > w->cfg->max_connections) {
+		__atomic_sub_fetch(&w->srv->open, 1, __ATOMIC_RELAXED);
+		worker_refuse(w, fd, peer);
+		return;
+	}
+	__atomic_add_fetch(&w->srv->accepted, 1, __ATOMIC_RELAXED);
+	to = worker_pick(w);
+	__atomic_add_fetch(&to->load, 1, __ATOMIC_RELAXED);
+	if (to != w && !mailbox_post_conn(&to->mailbox, fd, peer)) {
+		__atomic_sub_fetch(&to->load, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&w->load, 1, __ATOMIC_RELAXED);
+		to = w;
+	}
+	if (to == w)
+		worker_serve(w, fd, peer);
 }
 
 /* Handles an accept() error; returns true when accepting should stop for now. */
@@ -219,21 +266,23 @@ worker_begin_drain(struct worker *w)
 	pthread_mutex_unlock(&w->pool->lock);
 }
 
-/* Takes what the main thread left in the mailbox: stop, by a deadline. */
+/*
+ * Serves the connections other workers handed over, then obeys a stop
+ * order: stop accepting, and be done by its deadline.
+ */
 static void
 worker_read_mailbox(struct worker *w)
 {
-	uint64_t ticks;
-	bool stop;
+	struct mailbox_content got;
 
-	if (read(w->mailfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		log_err("worker %d: read mailbox", w->id);
-	pthread_mutex_lock(&w->lock);
-	stop = w->stop;
-	w->deadline_ms = w->stop_deadline;
-	pthread_mutex_unlock(&w->lock);
-	if (stop && !w->draining)
-		worker_begin_drain(w);
+	mailbox_take(&w->mailbox, &got);
+	for (int i = 0; i < got.nconns; i++)
+		worker_serve(w, got.conns[i].fd, &got.conns[i].peer);
+	if (got.stop) {
+		w->deadline_ms = got.deadline_ms;
+		if (!w->draining)
+			worker_begin_drain(w);
+	}
 }
 
 /* Closes idle connections, and all of them once a drain runs out of time. */
@@ -325,11 +374,12 @@ worker_init(struct worker *w, struct worker_pool *pool, struct config *cfg, int 
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TOKEN_MAILBOX };
 
+	w->epfd = w->mailbox.fd = -1;
 	w->id = id;
 	w->pool = pool;
 	w->srv = pool->srv;
 	w->cfg = config_ref(cfg);
-	pthread_mutex_init(&w->lock, NULL);
+	w->next_peer = (unsigned)id;
 	ratelimit_init(&w->rl_refused, 1000);
 	ratelimit_init(&w->rl_accept, 1000);
 	w->io.scratch = w->scratch;
@@ -338,9 +388,8 @@ worker_init(struct worker *w, struct worker_pool *pool, struct config *cfg, int 
 	w->sweep_ms = w->io.now_ms + SWEEP_INTERVAL_MS;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->io.epfd = w->epfd;
-	w->mailfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->epfd < 0 || w->mailfd < 0 ||
-	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mailfd, &ev) < 0) {
+	if (w->epfd < 0 || mailbox_init(&w->mailbox) < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mailbox.fd, &ev) < 0) {
 		log_err("worker %d: epoll/eventfd", id);
 		return -1;
 	}
@@ -352,9 +401,8 @@ static void
 worker_free(struct worker *w)
 {
 	close_quietly(w->epfd);
-	close_quietly(w->mailfd);
+	mailbox_free(&w->mailbox);
 	config_unref(w->cfg);
-	pthread_mutex_destroy(&w->lock);
 }
 
 static int
@@ -373,12 +421,24 @@ worker_spawn(struct worker *w)
 	return 0;
 }
 
+/* Frees workers [from, to) that have no thread; the array too if from is 0. */
+static void
+worker_pool_free_from(struct worker_pool *pool, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		worker_free(&pool->workers[i]);
+	if (from == 0) {
+		free(pool->workers);
+		pool->workers = NULL;
+	}
+}
+
 int
 worker_pool_start(struct worker_pool *pool, struct server *srv,
     struct config *cfg, int count)
 {
 	pool->srv = srv;
-	pool->count = 0;
+	pool->count = pool->size = 0;
 	pool->not_accepting = pool->exited = 0;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->changed, NULL);
@@ -387,11 +447,18 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 		log_err("worker pool");
 		return -1;
 	}
+	/* Every mailbox exists before any worker may hand a connection over. */
 	for (int i = 0; i < count; i++) {
-		if (worker_init(&pool->workers[i], pool, cfg, i) < 0 ||
-		    worker_spawn(&pool->workers[i]) < 0) {
-			worker_free(&pool->workers[i]);
-			worker_pool_stop(pool, now_ms());
+		if (worker_init(&pool->workers[i], pool, cfg, i) < 0) {
+			worker_pool_free_from(pool, 0, i + 1);
+			return -1;
+		}
+	}
+	pool->size = count;
+	for (int i = 0; i < count; i++) {
+		if (worker_spawn(&pool->workers[i]) < 0) {
+			worker_pool_stop(pool, now_ms());   /* no more hand-overs */
+			worker_pool_free_from(pool, i, count);
 			worker_pool_join(pool);
 			return -1;
 		}
@@ -400,25 +467,11 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 	return 0;
 }
 
-/* Tells w to stop accepting and to be done by deadline, and rings it. */
-static void
-worker_post_stop(struct worker *w, uint64_t deadline)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	w->stop_deadline = deadline;
-	pthread_mutex_unlock(&w->lock);
-	if (write(w->mailfd, &one, sizeof(one)) < 0)
-		log_err("worker %d: write mailbox", w->id);
-}
-
 void
 worker_pool_stop(struct worker_pool *pool, uint64_t deadline_ms)
 {
 	for (int i = 0; i < pool->count; i++)
-		worker_post_stop(&pool->workers[i], deadline_ms);
+		mailbox_post_stop(&pool->workers[i].mailbox, deadline_ms);
 	pthread_mutex_lock(&pool->lock);
 	while (pool->not_accepting < pool->count)
 		pthread_cond_wait(&pool->changed, &pool->lock);

@@ -3,9 +3,10 @@
  *
  * Each worker runs its own epoll loop over the shared listening sockets
  * (EPOLLEXCLUSIVE: one worker woken per new connection) and over the many
- * connections it accepted. The process's main thread talks to a worker
- * only through its mailbox: the order to stop, with a deadline. See
- * doc/threads.md.
+ * connections it serves. Other threads talk to a worker only through its
+ * mailbox: the main thread's order to stop, with a deadline, and
+ * connections another worker accepted and hands over to even out the
+ * load. See doc/threads.md.
  */
 #ifndef ECHOD_WORKER_H
 #define ECHOD_WORKER_H
@@ -30,7 +31,8 @@ struct worker;
 struct worker_pool {
 	struct server *srv;
 	struct worker *workers;
-	int count;
+	int size;                   /* workers set up (each has a mailbox) */
+	int count;                  /* workers whose thread runs or ran */
 	pthread_mutex_t lock;       /* guards the two counts below */
 	pthread_cond_t changed;
 	int not_accepting;          /* workers that have let go of the listeners */

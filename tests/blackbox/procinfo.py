@@ -1,7 +1,8 @@
 """procinfo.py: what /proc says about a process (Linux only).
 
 Owns: reading a process's state, parent, children, session, memory,
-umask, cwd and descriptors, for the daemon and memory tests. Does not own: starting or
+umask, cwd, descriptors and epoll sets, for the daemon, memory and
+thread tests. Does not own: starting or
 stopping processes (echodctl.py).
 """
 import os
@@ -104,3 +105,19 @@ def fd_target(pid, fd):
 
 def cwd(pid):
     return os.readlink("/proc/%d/cwd" % pid)
+
+
+def epoll_sets(pid):
+    """For each epoll descriptor of pid, the data words of what it
+    watches (from /proc/PID/fdinfo), as a list of lists of ints."""
+    sets = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:[eventpoll]":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                sets.append([int(line.split("data:")[1].split()[0], 16)
+                             for line in f if line.startswith("tfd:")])
+        except OSError:     # closed meanwhile
+            continue
+    return sets

@@ -2,12 +2,15 @@
 
 Covers: 1000 clients connected at the same time to echod with threads = 2;
 every one gets the greeting and then exactly its own echo. One thread
-drives all the sockets through a selector.
+drives all the sockets through a selector. Clients that connect one after
+another are spread evenly over the worker threads, however the kernel
+picks the thread that accepts.
 """
 import selectors
 import socket
 import time
 
+import procinfo
 from contract import GREETING
 
 CLIENTS = 1000
@@ -70,3 +73,38 @@ def test_thousand_concurrent_clients_two_threads(start_echod, nofile):
         for s in socks:
             s.close()
     assert d.running()
+
+
+def _connections_per_thread(worker):
+    """How many connections each worker thread's epoll set watches. A
+    worker's set holds its listeners and mailbox (tokens below 0x10000)
+    and one pointer per connection; only worker sets hold listeners."""
+    counts = []
+    for tokens in procinfo.epoll_sets(worker):
+        conns = [t for t in tokens if t >= 0x10000]
+        if len(conns) < len(tokens):
+            counts.append(len(conns))
+    return sorted(counts)
+
+
+def test_sequential_clients_spread_over_threads(start_echod):
+    d = start_echod(threads=4)
+    d.wait_probes_gone()
+    clients = []
+    try:
+        for i in range(40):
+            c = d.connect()
+            clients.append(c)
+            c.expect(GREETING)
+            c.send(b"client %d\n" % i)
+            c.expect(b"OK...client %d\n" % i)
+        counts = _connections_per_thread(d.worker_pid())
+        assert len(counts) == 4 and sum(counts) == 40, counts
+        assert counts[-1] - counts[0] <= 3, counts
+        for i, c in enumerate(clients):     # every one still served
+            c.send(b"again %d\n" % i)
+            c.expect(b"OK...again %d\n" % i)
+    finally:
+        for c in clients:
+            c.close()
+    d.stop()
