@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #include "sysutil.h"
 
 #define CONN_IOV_MAX 1024
+#define CONN_GATHER_MIN 8       /* more pieces than this are copied into one, */
+#define CONN_GATHER_SMALL 4096  /* and so are several pieces this small in all */
 
 struct conn *
 conn_new(int fd, const union addr *peer, const struct config *cfg, uint64_t id,
@@ -115,6 +118,25 @@ iov_total(const struct iovec *iov, int cnt)
 	return total;
 }
 
+/*
+ * Copies the pieces into buf, up to cap bytes; returns the bytes copied.
+ * Many small pieces (a prefix per short line) cost the kernel far more to
+ * send one by one than one copy into a flat buffer costs here, and one
+ * piece goes through send(), cheaper than sendmsg().
+ */
+static size_t
+iov_gather(const struct iovec *iov, int cnt, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < cnt && len < cap; i++) {
+		size_t k = iov[i].iov_len < cap - len ? iov[i].iov_len : cap - len;
+		memcpy(buf + len, iov[i].iov_base, k);
+		len += k;
+	}
+	return len;
+}
+
 /* sendmsg(), or send() for one piece: the kernel's cheaper path. */
 static ssize_t
 conn_sendv(int fd, const struct msghdr *msg)
@@ -128,21 +150,31 @@ conn_sendv(int fd, const struct msghdr *msg)
 /*
  * Sends the greeting's rest and as much of the echo of src as the socket
  * takes in one call. Returns the input bytes fully echoed, or -1 with
- * *why set. *blocked is set when the socket would not take it all.
+ * *why set. *blocked is set when the socket would not take all it was
+ * offered.
  */
 static long
 conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
     enum conn_end *why, struct conn_io *io)
 {
-	struct iovec out[CONN_IOV_MAX];
+	struct iovec out[CONN_IOV_MAX], flat;
 	struct msghdr msg = { .msg_iov = out };
 	struct prefix_state plan;
-	size_t covered;
+	size_t covered, total, offered;
 	ssize_t n;
 
 	msg.msg_iovlen = (size_t)conn_plan(c, src, nsrc, out, &covered, &plan);
 	if (msg.msg_iovlen == 0)
 		return 0;
+	total = offered = iov_total(out, (int)msg.msg_iovlen);
+	if (msg.msg_iovlen > CONN_GATHER_MIN ||
+	    (msg.msg_iovlen > 1 && total <= CONN_GATHER_SMALL)) {
+		flat.iov_base = io->out;
+		flat.iov_len = offered = iov_gather(out, (int)msg.msg_iovlen,
+		    io->out, io->out_len);
+		msg.msg_iov = &flat;
+		msg.msg_iovlen = 1;
+	}
 	do
 		n = conn_sendv(c->fd, &msg);
 	while (n < 0 && errno == EINTR);
@@ -157,12 +189,12 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	c->bytes_out += (uint64_t)n;
 	c->active_ms = io->now_ms;
 	conn_io_count(&io->bytes_out, (uint64_t)n);
-	if ((size_t)n == iov_total(out, (int)msg.msg_iovlen)) {
+	if ((size_t)n == total) {
 		c->greet_sent = c->cfg->greeting_len;
 		c->pstate = plan;
 		return (long)covered;
 	}
-	*blocked = true;
+	*blocked = (size_t)n < offered;
 	return (long)conn_account(c, src, nsrc, (size_t)n);
 }
 

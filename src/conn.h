@@ -47,6 +47,8 @@ struct conn_io {
 	int epfd;
 	char *scratch;              /* the worker's read buffer */
 	size_t scratch_len;
+	char *out;                  /* the worker's buffer for flattened echoes */
+	size_t out_len;
 	uint64_t now_ms;
 	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
 };

@@ -31,6 +31,7 @@
 
 #define WORKER_EVENTS       256
 #define WORKER_SCRATCH      65536
+#define WORKER_OUT          131072  /* room for a full scratch with its prefixes */
 #define ACCEPT_BATCH        32
 #define ACCEPT_PAUSE_MS     100     /* after EMFILE and friends */
 #define SWEEP_INTERVAL_MS   1000    /* idle checks */
@@ -63,6 +64,7 @@ struct worker {
 	struct ratelimit rl_accept;
 	struct conn_io io;
 	char scratch[WORKER_SCRATCH];
+	char out[WORKER_OUT];
 };
 
 static void
@@ -384,6 +386,8 @@ worker_init(struct worker *w, struct worker_pool *pool, struct config *cfg, int 
 	ratelimit_init(&w->rl_accept, 1000);
 	w->io.scratch = w->scratch;
 	w->io.scratch_len = sizeof(w->scratch);
+	w->io.out = w->out;
+	w->io.out_len = sizeof(w->out);
 	w->io.now_ms = now_ms();
 	w->sweep_ms = w->io.now_ms + SWEEP_INTERVAL_MS;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -2,10 +2,14 @@
 
 Covers: the greeting, the reply prefix before every line (and only there),
 immediate echo without waiting for the newline, IPv4 and IPv6, config
-strings with escapes, RFC 862 mode (byte-exact binary echo of 1 MiB), and
-several clients talking at once without crosstalk.
+strings with escapes, RFC 862 mode (byte-exact binary echo of 1 MiB),
+bulks of lines sent flat out in random-sized pieces (short and empty
+ones; long ones through a full buffer to a slow reader), each line
+prefixed and the echo byte-exact, and several clients talking at once
+without crosstalk.
 """
 import os
+import random
 import threading
 
 from contract import GREETING, PREFIX
@@ -103,6 +107,57 @@ def test_rfc862_one_mebibyte_binary_exact(start_echod):
         sender.join(10)
         assert not sender.is_alive() and not errors, errors
         assert got == payload, "echo differs from what was sent"
+
+
+def _send_in_pieces(c, data, rng, errors):
+    try:
+        at = 0
+        while at < len(data):
+            n = rng.randint(1, 100000)
+            c.send(data[at:at + n])
+            at += n
+    except OSError as e:
+        errors.append(e)
+
+
+def _bulk_echo_is_exact(d, rng, lines, **client_kw):
+    """Sends the lines (and a last one without a newline) flat out in
+    random-sized pieces while reading: the echo is the exact reference."""
+    data = b"".join(lines) + b"no newline at the end"
+    expected = GREETING + b"".join(PREFIX + line for line in lines) \
+        + PREFIX + b"no newline at the end"
+    errors = []
+    with d.connect(**client_kw) as c:
+        sender = threading.Thread(target=_send_in_pieces, args=(c, data, rng, errors),
+                                  daemon=True)
+        sender.start()
+        got = c.recv_exact(len(expected), timeout=30)
+        sender.join(10)
+        assert not sender.is_alive() and not errors, errors
+        assert got == expected, "echo differs from the reference"
+
+
+def test_bulk_short_and_empty_lines_each_prefixed(start_echod):
+    """About 2 MiB of lines of 0 to 40 bytes; an empty line's echo is six
+    times its size."""
+    rng = random.Random(862)
+    lines = [bytes(rng.choice(b"abc xyz\t\r\x00\xff") for _ in range(rng.randint(0, 40)))
+             + b"\n" for _ in range(100000)]
+    _bulk_echo_is_exact(start_echod(), rng, lines)
+
+
+def test_bulk_long_lines_through_a_full_buffer(start_echod):
+    """8 MiB of lines of up to 60 KB to a client with a small receive
+    buffer: echod's 1 MiB buffer fills, and echoes of many long lines go
+    out from it in pieces."""
+    rng = random.Random(1)
+    blob = rng.randbytes(8 << 20).replace(b"\n", b"n")
+    lines, at = [], 0
+    while at < len(blob):
+        n = rng.randint(0, 60000)
+        lines.append(blob[at:at + n] + b"\n")
+        at += n
+    _bulk_echo_is_exact(start_echod(buffer_size=1 << 20), rng, lines, rcvbuf=8192)
 
 
 def test_three_clients_each_get_only_their_own_echo(start_echod):
