@@ -15,11 +15,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "iov.h"
 #include "log.h"
 #include "sysutil.h"
 
@@ -108,35 +108,6 @@ conn_account(struct conn *c, const struct iovec *src, int nsrc, size_t n)
 	return done;
 }
 
-static size_t
-iov_total(const struct iovec *iov, int cnt)
-{
-	size_t total = 0;
-
-	for (int i = 0; i < cnt; i++)
-		total += iov[i].iov_len;
-	return total;
-}
-
-/*
- * Copies the pieces into buf, up to cap bytes; returns the bytes copied.
- * Many small pieces (a prefix per short line) cost the kernel far more to
- * send one by one than one copy into a flat buffer costs here, and one
- * piece goes through send(), cheaper than sendmsg().
- */
-static size_t
-iov_gather(const struct iovec *iov, int cnt, char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	for (int i = 0; i < cnt && len < cap; i++) {
-		size_t k = iov[i].iov_len < cap - len ? iov[i].iov_len : cap - len;
-		memcpy(buf + len, iov[i].iov_base, k);
-		len += k;
-	}
-	return len;
-}
-
 /* sendmsg(), or send() for one piece: the kernel's cheaper path. */
 static ssize_t
 conn_sendv(int fd, const struct msghdr *msg)
@@ -167,6 +138,11 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	if (msg.msg_iovlen == 0)
 		return 0;
 	total = offered = iov_total(out, (int)msg.msg_iovlen);
+	/*
+	 * Many small pieces (a prefix per short line) cost the kernel far
+	 * more to send one by one than one copy into a flat buffer costs
+	 * here, and one piece goes through send(), cheaper than sendmsg().
+	 */
 	if (msg.msg_iovlen > CONN_GATHER_MIN ||
 	    (msg.msg_iovlen > 1 && total <= CONN_GATHER_SMALL)) {
 		flat.iov_base = io->out;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iov.h"
 #include "prefix.h"
 
 #define OUT_MAX (1 << 20)
@@ -31,20 +32,6 @@ reference(const char *pfx, const char *in, size_t len, char *out)
 	return o;
 }
 
-/* Copies up to limit bytes of the planned iovecs into out. */
-static size_t
-gather(const struct iovec *iov, int cnt, size_t limit, char *out)
-{
-	size_t o = 0;
-
-	for (int i = 0; i < cnt && o < limit; i++) {
-		size_t k = iov[i].iov_len < limit - o ? iov[i].iov_len : limit - o;
-		memcpy(out + o, iov[i].iov_base, k);
-		o += k;
-	}
-	return o;
-}
-
 /*
  * Echoes one piece of input through the machine, sending at most
  * write_max bytes a call (0 = all) with at most max_iov iovecs.
@@ -60,7 +47,7 @@ echo_piece(const struct prefix *p, struct prefix_state *st, const char *in,
 		struct prefix_state plan = *st;
 		int cnt = 0;
 		size_t covered = prefix_plan(p, &plan, in, len, iov, max_iov, &cnt);
-		size_t total = gather(iov, cnt, OUT_MAX, out + o);
+		size_t total = iov_gather(iov, cnt, out + o, OUT_MAX);
 		size_t sent = write_max && write_max < total ? write_max : total;
 		size_t w = sent;
 		size_t done = prefix_advance(p, st, in, covered, &w);
@@ -116,7 +103,7 @@ START_TEST(one_line_exact_bytes)
 
 	prefix_state_init(&st);
 	ck_assert_uint_eq(prefix_plan(&p, &st, "ab\ncd", 5, iov, 8, &cnt), 5);
-	ck_assert_uint_eq(gather(iov, cnt, sizeof(out), out), 15);
+	ck_assert_uint_eq(iov_gather(iov, cnt, out, sizeof(out)), 15);
 	ck_assert_mem_eq(out, "OK...ab\nOK...cd", 15);
 	ck_assert(!st.line_start);
 }
@@ -157,7 +144,7 @@ START_TEST(no_final_newline)
 	check_echo("OK...", "a\nb", 3, 1, 0, 64);
 	prefix_state_init(&st);
 	prefix_plan(&p, &st, "a\n", 2, iov, 8, &cnt);
-	ck_assert_uint_eq(gather(iov, cnt, sizeof(out), out), 7);
+	ck_assert_uint_eq(iov_gather(iov, cnt, out, sizeof(out)), 7);
 	ck_assert(st.line_start);   /* the next prefix waits for the next byte */
 }
 END_TEST
