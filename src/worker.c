@@ -114,10 +114,16 @@ worker_listen(struct worker *w, bool on)
 	w->accepting = on;
 }
 
+/*
+ * Closes a connection over max_connections at once. Its disconnect line
+ * (reason "limit") is a warning, at most one a second: a flood of
+ * refusals must not flood the log.
+ */
 static void
 worker_refuse(struct worker *w, int fd, const union addr *peer)
 {
-	char name[ADDR_STRLEN];
+	uint64_t id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
+	char name[ADDR_STRLEN], more[64] = "";
 	unsigned long held;
 
 	close_quietly(fd);
@@ -126,11 +132,10 @@ worker_refuse(struct worker *w, int fd, const union addr *peer)
 		return;
 	addr_format(peer, name, sizeof(name));
 	if (held)
-		log_warnx("refused %s: max_connections (%ld) reached "
-		    "(%lu more refused before)", name, w->cfg->max_connections, held);
-	else
-		log_warnx("refused %s: max_connections (%ld) reached", name,
-		    w->cfg->max_connections);
+		snprintf(more, sizeof(more), " (%lu more refused before)", held);
+	log_warnx("disconnect %s (conn %llu): limit after 0.0 s, 0 bytes in, "
+	    "0 bytes out: max_connections (%ld) reached%s", name,
+	    (unsigned long long)id, w->cfg->max_connections, more);
 }
 
 /* Starts serving a connection counted in srv->open and in w->load. */

@@ -1,8 +1,9 @@
 """test_limits.py: max_connections and idle_timeout.
 
 Covers: over max_connections a new connection is closed at once with no
-greeting while the others keep being served, a warning names the refused
-peer (rate-limited: a burst of refusals logs a few lines, not one each),
+greeting while the others keep being served, its disconnect line (reason
+"limit", a warning) names the refused peer (rate-limited: a burst of
+refusals logs a few lines, not one each),
 and a slot freed by a leaving client is usable again; an idle client
 is closed after idle_timeout (and not before), an active one is not, and
 the disconnect is logged with reason "idle timeout" (syslog, at info).
@@ -28,7 +29,8 @@ def test_max_connections_refuses_the_third(start_echod):
     data, _ = third.recv_to_eof(timeout=5)
     assert data == b"", "refused connection got %r" % data
     third.close()
-    d.wait_stderr(r"^echod: refused 127\.0\.0\.1:%d: max_connections \(2\) reached$"
+    d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d \(conn \d+\): limit after 0\.0 s, "
+                  r"0 bytes in, 0 bytes out: max_connections \(2\) reached$"
                   % third.local_port)
 
     for c in (first, second):
@@ -126,6 +128,6 @@ def test_refusals_are_rate_limited(start_echod):
             assert c.recv_to_eof(timeout=5)[0] == b""
     kept.close()
     d.stop()
-    lines = [l for l in d.stderr_lines() if l.startswith("echod: refused ")]
+    lines = [l for l in d.stderr_lines() if re.match(r"echod: disconnect .*: limit after", l)]
     assert 1 <= len(lines) <= burst // 4, (
         "%d refusals logged %d lines" % (burst, len(lines)))

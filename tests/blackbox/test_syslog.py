@@ -140,7 +140,8 @@ def test_refusal_is_a_warning(syslog, start_echod):
         kept.expect(GREETING)
         with d.connect() as refused:
             assert refused.recv_to_eof(timeout=5)[0] == b""
-        rec = syslog.wait_for(r"^refused 127\.0\.0\.1:%d: " % refused.local_port)
+        rec = syslog.wait_for(r"^disconnect 127\.0\.0\.1:%d \(conn \d+\): limit after "
+                              % refused.local_port)
         assert rec.text.endswith(": max_connections (1) reached"), rec.text
         assert rec.severity == WARNING
     _stop(d, syslog)
