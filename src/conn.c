@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,9 +24,8 @@
 #include "log.h"
 #include "sysutil.h"
 
-#define CONN_IOV_MAX 1024
-#define CONN_GATHER_MIN 8       /* more pieces than this are copied into one, */
-#define CONN_GATHER_SMALL 4096  /* and so are several pieces this small in all */
+#define CONN_IOV_MAX 4       /* the greeting and two pieces of input, unprefixed */
+#define CONN_GATHER_SMALL 4096  /* several pieces this small in all are copied into one */
 
 struct conn *
 conn_new(int fd, const union addr *peer, const struct config *cfg, uint64_t id,
@@ -66,31 +66,82 @@ conn_has_output(const struct conn *c)
 	return conn_greeting_left(c) > 0 || ring_len(&c->in) > 0;
 }
 
+/* One send's worth of echo, and what it means once all of it is sent. */
+struct conn_offer {
+	struct msghdr msg;
+	struct iovec iov[CONN_IOV_MAX];
+	size_t len;                 /* bytes offered */
+	size_t greeting;            /* greeting bytes among them */
+	size_t covered;             /* input bytes whose echo they complete */
+	struct prefix_state plan;   /* the prefix state after them */
+};
+
 /*
- * Plans the echo of src[0..nsrc) after the rest of the greeting into out.
- * Returns the iovec count; *covered gets the input bytes planned, *plan the
- * prefix state after them.
+ * Offers the rest of the greeting and the echo of src as pieces pointing
+ * into them (RFC 862 mode: no prefix, so at most three pieces). A few
+ * small pieces are copied into the worker's flat buffer instead: one
+ * send() costs the kernel less than a sendmsg().
  */
-static int
-conn_plan(const struct conn *c, const struct iovec *src, int nsrc,
-    struct iovec *out, size_t *covered, struct prefix_state *plan)
+static void
+conn_offer_pieces(const struct conn *c, const struct iovec *src, int nsrc,
+    struct conn_io *io, struct conn_offer *o)
 {
 	int cnt = 0;
 
-	*plan = c->pstate;
-	*covered = 0;
-	if (conn_greeting_left(c) > 0) {
-		out[cnt].iov_base = c->cfg->greeting + c->greet_sent;
-		out[cnt++].iov_len = conn_greeting_left(c);
+	o->plan = c->pstate;
+	o->covered = 0;
+	o->greeting = conn_greeting_left(c);
+	if (o->greeting > 0) {
+		o->iov[cnt].iov_base = c->cfg->greeting + c->greet_sent;
+		o->iov[cnt++].iov_len = o->greeting;
 	}
 	for (int i = 0; i < nsrc; i++) {
-		size_t k = prefix_plan(&c->prefix, plan, src[i].iov_base,
-		    src[i].iov_len, out, CONN_IOV_MAX, &cnt);
-		*covered += k;
+		size_t k = prefix_plan(&c->prefix, &o->plan, src[i].iov_base,
+		    src[i].iov_len, o->iov, CONN_IOV_MAX, &cnt);
+		o->covered += k;
 		if (k < src[i].iov_len)
 			break;
 	}
-	return cnt;
+	o->len = iov_total(o->iov, cnt);
+	o->msg.msg_iov = o->iov;
+	o->msg.msg_iovlen = (size_t)cnt;
+	if (cnt > 1 && o->len <= CONN_GATHER_SMALL) {
+		iov_gather(o->iov, cnt, io->out, io->out_len);
+		o->iov[0].iov_base = io->out;
+		o->iov[0].iov_len = o->len;
+		o->msg.msg_iovlen = 1;
+	}
+}
+
+/*
+ * Offers the rest of the greeting and the prefixed echo of src written
+ * into the worker's flat buffer, as much as fits. A prefix per short line
+ * would be too many small pieces: the kernel's cost per piece is far more
+ * than one copy here.
+ */
+static void
+conn_offer_flat(const struct conn *c, const struct iovec *src, int nsrc,
+    struct conn_io *io, struct conn_offer *o)
+{
+	size_t room = io->out_len;
+
+	o->plan = c->pstate;
+	o->covered = 0;
+	o->greeting = conn_greeting_left(c) < room ? conn_greeting_left(c) : room;
+	memcpy(io->out, c->cfg->greeting + c->greet_sent, o->greeting);
+	room -= o->greeting;
+	for (int i = 0; i < nsrc; i++) {
+		size_t k = prefix_render(&c->prefix, &o->plan, src[i].iov_base,
+		    src[i].iov_len, io->out + (io->out_len - room), &room);
+		o->covered += k;
+		if (k < src[i].iov_len)
+			break;
+	}
+	o->len = io->out_len - room;
+	o->iov[0].iov_base = io->out;
+	o->iov[0].iov_len = o->len;
+	o->msg.msg_iov = o->iov;
+	o->msg.msg_iovlen = 1;
 }
 
 /* Follows n sent bytes through the greeting and the input; returns input bytes done. */
@@ -128,31 +179,17 @@ static long
 conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
     enum conn_end *why, struct conn_io *io)
 {
-	struct iovec out[CONN_IOV_MAX], flat;
-	struct msghdr msg = { .msg_iov = out };
-	struct prefix_state plan;
-	size_t covered, total, offered;
+	struct conn_offer o;
 	ssize_t n;
 
-	msg.msg_iovlen = (size_t)conn_plan(c, src, nsrc, out, &covered, &plan);
-	if (msg.msg_iovlen == 0)
+	if (c->prefix.len > 0)
+		conn_offer_flat(c, src, nsrc, io, &o);
+	else
+		conn_offer_pieces(c, src, nsrc, io, &o);
+	if (o.len == 0)
 		return 0;
-	total = offered = iov_total(out, (int)msg.msg_iovlen);
-	/*
-	 * Many small pieces (a prefix per short line) cost the kernel far
-	 * more to send one by one than one copy into a flat buffer costs
-	 * here, and one piece goes through send(), cheaper than sendmsg().
-	 */
-	if (msg.msg_iovlen > CONN_GATHER_MIN ||
-	    (msg.msg_iovlen > 1 && total <= CONN_GATHER_SMALL)) {
-		flat.iov_base = io->out;
-		flat.iov_len = offered = iov_gather(out, (int)msg.msg_iovlen,
-		    io->out, io->out_len);
-		msg.msg_iov = &flat;
-		msg.msg_iovlen = 1;
-	}
 	do
-		n = conn_sendv(c->fd, &msg);
+		n = conn_sendv(c->fd, &o.msg);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		*blocked = errno == EAGAIN || errno == EWOULDBLOCK;
@@ -165,12 +202,12 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	c->bytes_out += (uint64_t)n;
 	c->active_ms = io->now_ms;
 	conn_io_count(&io->bytes_out, (uint64_t)n);
-	if ((size_t)n == total) {
-		c->greet_sent = c->cfg->greeting_len;
-		c->pstate = plan;
-		return (long)covered;
+	if ((size_t)n == o.len) {
+		c->greet_sent += o.greeting;
+		c->pstate = o.plan;
+		return (long)o.covered;
 	}
-	*blocked = (size_t)n < offered;
+	*blocked = true;
 	return (long)conn_account(c, src, nsrc, (size_t)n);
 }
 

@@ -1,7 +1,7 @@
 /*
- * prefix.c: the line-prefix state machine (see prefix.h). Pure: it only
- * describes output as iovecs and follows what was sent; the caller does
- * the I/O.
+ * prefix.c: the line-prefix state machine (see prefix.h). Pure: it
+ * describes output as iovecs or writes it into the caller's buffer, and
+ * follows what was sent; the caller does the I/O.
  */
 #include "prefix.h"
 
@@ -59,30 +59,54 @@ prefix_plan(const struct prefix *p, struct prefix_state *st,
 	return done;
 }
 
-size_t
-prefix_advance(const struct prefix *p, struct prefix_state *st,
-    const char *data, size_t len, size_t *written)
+/*
+ * Walks the echo of data[0 .. len) from *st for at most *budget output
+ * bytes, copying them to out unless out is NULL; see prefix_advance().
+ */
+static size_t
+prefix_walk(const struct prefix *p, struct prefix_state *st,
+    const char *data, size_t len, char *out, size_t *budget)
 {
-	size_t done = 0;
+	size_t done = 0, o = 0;
 
-	while (done < len && *written > 0) {
+	while (done < len && *budget > 0) {
 		if (st->line_start && p->len > 0) {
 			size_t k = p->len - st->sent;
-			k = k < *written ? k : *written;
+			k = k < *budget ? k : *budget;
+			if (out != NULL)
+				memcpy(out + o, p->str + st->sent, k);
+			o += k;
 			st->sent += k;
-			*written -= k;
+			*budget -= k;
 			if (st->sent < p->len)
 				break;
 		}
 		st->line_start = false;
 		st->sent = 0;
 		size_t piece = p->len ? line_piece(data + done, len - done) : len - done;
-		size_t k = piece < *written ? piece : *written;
+		size_t k = piece < *budget ? piece : *budget;
+		if (out != NULL)
+			memcpy(out + o, data + done, k);
+		o += k;
 		done += k;
-		*written -= k;
+		*budget -= k;
 		if (k < piece)
 			break;
 		st->line_start = data[done - 1] == '\n';
 	}
 	return done;
+}
+
+size_t
+prefix_advance(const struct prefix *p, struct prefix_state *st,
+    const char *data, size_t len, size_t *written)
+{
+	return prefix_walk(p, st, data, len, NULL, written);
+}
+
+size_t
+prefix_render(const struct prefix *p, struct prefix_state *st,
+    const char *data, size_t len, char *out, size_t *room)
+{
+	return prefix_walk(p, st, data, len, out, room);
 }

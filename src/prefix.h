@@ -36,6 +36,15 @@ size_t prefix_plan(const struct prefix *p, struct prefix_state *st,
     const char *data, size_t len, struct iovec *iov, int max, int *cnt);
 
 /*
+ * Writes into out the output that echoes data[0 .. len), starting from *st,
+ * for at most *room bytes (a prefix or a line may be cut where room ends),
+ * advancing *st over what it wrote and subtracting that from *room.
+ * Returns how many input bytes were written out.
+ */
+size_t prefix_render(const struct prefix *p, struct prefix_state *st,
+    const char *data, size_t len, char *out, size_t *room);
+
+/*
  * Advances *st over up to *written output bytes that echo data[0 .. len)
  * and subtracts what it used from *written. Returns how many input bytes
  * were fully sent.

@@ -1,15 +1,14 @@
 /*
  * worker.c: the worker threads (see worker.h and doc/threads.md).
  *
- * Owns each worker's epoll set, connection list and read buffer, and the
- * choice of who serves a new connection: the worker that accepted it,
- * unless it already serves more than BALANCE_SLACK connections beyond
+ * Owns each worker's epoll set, connection list, read and output
+ * buffers, and the choice of who serves a new connection: the worker that
+ * accepted it, unless it has more than BALANCE_SLACK connections beyond
  * another worker, which then gets it through its mailbox. From there on a
  * connection is served and freed by that one worker. Shared between
  * workers: the listening sockets (read-only here), the counters in struct
- * server (atomics), each worker's connection count (atomic) and configs
- * (reference counted, immutable). Mailboxes are the only locks a worker
- * takes.
+ * server (atomics), each worker's load (atomic) and configs (reference
+ * counted, immutable). Mailboxes are the only locks a worker takes.
  */
 #include "worker.h"
 

@@ -2,8 +2,9 @@
  * check_prefix.c: unit tests of the line-prefix state machine (prefix.c).
  *
  * A reference written the obvious way (byte by byte) is compared with what
- * prefix_plan/prefix_advance produce when the input arrives in pieces and
- * the output leaves in partial writes, as TCP may split either.
+ * prefix_plan/prefix_render/prefix_advance produce when the input arrives
+ * in pieces, the output buffer is small and the output leaves in partial
+ * writes, as TCP may split either.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ reference(const char *pfx, const char *in, size_t len, char *out)
  */
 static size_t
 echo_piece(const struct prefix *p, struct prefix_state *st, const char *in,
-    size_t len, size_t write_max, int max_iov, char *out)
+    size_t len, size_t max_iov, size_t write_max, char *out)
 {
 	size_t o = 0;
 
@@ -46,7 +47,7 @@ echo_piece(const struct prefix *p, struct prefix_state *st, const char *in,
 		struct iovec iov[64];
 		struct prefix_state plan = *st;
 		int cnt = 0;
-		size_t covered = prefix_plan(p, &plan, in, len, iov, max_iov, &cnt);
+		size_t covered = prefix_plan(p, &plan, in, len, iov, (int)max_iov, &cnt);
 		size_t total = iov_gather(iov, cnt, out + o, OUT_MAX);
 		size_t sent = write_max && write_max < total ? write_max : total;
 		size_t w = sent;
@@ -66,10 +67,14 @@ echo_piece(const struct prefix *p, struct prefix_state *st, const char *in,
 	return o;
 }
 
-/* Feeds input in pieces of piece bytes and checks the whole echo. */
+/* Echoes one piece of input, with a limit on each call's output. */
+typedef size_t echo_fn(const struct prefix *p, struct prefix_state *st,
+    const char *in, size_t len, size_t limit, size_t write_max, char *out);
+
+/* Feeds input in pieces of piece bytes through echo and checks the whole echo. */
 static void
-check_echo(const char *pfx, const char *in, size_t len, size_t piece,
-    size_t write_max, int max_iov)
+check_pieces(echo_fn *echo, const char *pfx, const char *in, size_t len,
+    size_t piece, size_t limit, size_t write_max)
 {
 	struct prefix p = { pfx, strlen(pfx) };
 	struct prefix_state st;
@@ -79,12 +84,63 @@ check_echo(const char *pfx, const char *in, size_t len, size_t piece,
 	prefix_state_init(&st);
 	for (size_t off = 0; off < len; off += piece) {
 		size_t n = len - off < piece ? len - off : piece;
-		glen += echo_piece(&p, &st, in + off, n, write_max, max_iov, got + glen);
+		glen += echo(&p, &st, in + off, n, limit, write_max, got + glen);
 	}
 	ck_assert_uint_eq(glen, wlen);
 	ck_assert_mem_eq(got, want, wlen);
 	free(want);
 	free(got);
+}
+
+/* Through prefix_plan(), at most max_iov pieces a call. */
+static void
+check_echo(const char *pfx, const char *in, size_t len, size_t piece,
+    size_t write_max, int max_iov)
+{
+	check_pieces(echo_piece, pfx, in, len, piece, (size_t)max_iov, write_max);
+}
+
+/*
+ * Echoes one piece of input as echod's seed mode does: render at most room
+ * bytes, send at most write_max (0 = all), follow a partial send with
+ * prefix_advance from the state before the render.
+ */
+static size_t
+render_piece(const struct prefix *p, struct prefix_state *st, const char *in,
+    size_t len, size_t room, size_t write_max, char *out)
+{
+	size_t o = 0;
+
+	while (len > 0) {
+		struct prefix_state plan = *st;
+		size_t left = room;
+		size_t covered = prefix_render(p, &plan, in, len, out + o, &left);
+		size_t total = room - left;
+		size_t sent = write_max && write_max < total ? write_max : total;
+		size_t done;
+
+		ck_assert_uint_gt(total, 0);
+		if (sent == total) {
+			*st = plan;
+			done = covered;
+		} else {
+			size_t w = sent;
+			done = prefix_advance(p, st, in, len, &w);
+			ck_assert_uint_eq(w, 0);
+		}
+		o += sent;
+		in += done;
+		len -= done;
+	}
+	return o;
+}
+
+/* Through prefix_render(), at most room bytes a call. */
+static void
+check_render(const char *pfx, const char *in, size_t len, size_t piece,
+    size_t room, size_t write_max)
+{
+	check_pieces(render_piece, pfx, in, len, piece, room, write_max);
 }
 
 START_TEST(one_line)
@@ -211,20 +267,89 @@ START_TEST(iov_limit_covers_less)
 }
 END_TEST
 
+/* Random input, one byte in 8 a newline and one in 8 a NUL. */
+static void
+fill_random(char *in, size_t len, unsigned *seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		int r = rand_r(seed) % 8;
+		in[i] = r == 0 ? '\n' : r == 1 ? '\0' : (char)('a' + r);
+	}
+}
+
 START_TEST(random_splits_match_reference)
 {
 	char in[4096];
 	unsigned seed = 862;
 
-	for (size_t i = 0; i < sizeof(in); i++) {
-		int r = rand_r(&seed) % 8;
-		in[i] = r == 0 ? '\n' : r == 1 ? '\0' : (char)('a' + r);
-	}
+	fill_random(in, sizeof(in), &seed);
 	for (int round = 0; round < 200; round++) {
 		size_t piece = 1 + (size_t)rand_r(&seed) % 300;
 		size_t write_max = (size_t)rand_r(&seed) % 50;
 		int max_iov = 2 + rand_r(&seed) % 62;
 		check_echo(round % 2 ? "OK..." : "x", in, sizeof(in), piece, write_max, max_iov);
+	}
+}
+END_TEST
+
+START_TEST(render_one_line_exact_bytes)
+{
+	struct prefix p = { "OK...", 5 };
+	struct prefix_state st;
+	char out[64];
+	size_t room = sizeof(out);
+
+	prefix_state_init(&st);
+	ck_assert_uint_eq(prefix_render(&p, &st, "ab\ncd", 5, out, &room), 5);
+	ck_assert_uint_eq(sizeof(out) - room, 15);
+	ck_assert_mem_eq(out, "OK...ab\nOK...cd", 15);
+	ck_assert(!st.line_start);
+}
+END_TEST
+
+START_TEST(render_cuts_the_prefix_where_room_ends)
+{
+	struct prefix p = { "OK...", 5 };
+	struct prefix_state st;
+	char out[8];
+	size_t room = 3;
+
+	prefix_state_init(&st);
+	ck_assert_uint_eq(prefix_render(&p, &st, "ab\n", 3, out, &room), 0);
+	ck_assert_uint_eq(room, 0);
+	ck_assert_mem_eq(out, "OK.", 3);
+	ck_assert(st.line_start);
+	ck_assert_uint_eq(st.sent, 3);
+	room = 4;
+	ck_assert_uint_eq(prefix_render(&p, &st, "ab\n", 3, out, &room), 2);
+	ck_assert_mem_eq(out, "..ab", 4);
+	ck_assert(!st.line_start);
+}
+END_TEST
+
+START_TEST(render_small_rooms_match_reference)
+{
+	const char *in = "ab\ncd\n\n\nef\0g\nlast";
+
+	for (size_t room = 1; room <= 24; room++)
+		for (size_t piece = 1; piece <= 6; piece++) {
+			check_render("OK...", in, strlen(in) + 3, piece, room, 0);
+			check_render("OK...", in, strlen(in) + 3, piece, room, 2);
+		}
+}
+END_TEST
+
+START_TEST(render_random_splits_match_reference)
+{
+	char in[4096];
+	unsigned seed = 1;
+
+	fill_random(in, sizeof(in), &seed);
+	for (int round = 0; round < 200; round++) {
+		size_t piece = 1 + (size_t)rand_r(&seed) % 300;
+		size_t room = 1 + (size_t)rand_r(&seed) % 400;
+		size_t write_max = (size_t)rand_r(&seed) % 50;
+		check_render(round % 2 ? "OK..." : "x", in, sizeof(in), piece, room, write_max);
 	}
 }
 END_TEST
@@ -247,6 +372,10 @@ prefix_suite(void)
 	tcase_add_test(tc, partial_writes_split_the_prefix);
 	tcase_add_test(tc, iov_limit_covers_less);
 	tcase_add_test(tc, random_splits_match_reference);
+	tcase_add_test(tc, render_one_line_exact_bytes);
+	tcase_add_test(tc, render_cuts_the_prefix_where_room_ends);
+	tcase_add_test(tc, render_small_rooms_match_reference);
+	tcase_add_test(tc, render_random_splits_match_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }
