@@ -429,16 +429,12 @@ worker_spawn(struct worker *w)
 	return 0;
 }
 
-/* Frees workers [from, to) that have no thread; the array too if from is 0. */
+/* Frees workers [from, to), which have no thread. */
 static void
 worker_pool_free_from(struct worker_pool *pool, int from, int to)
 {
 	for (int i = from; i < to; i++)
 		worker_free(&pool->workers[i]);
-	if (from == 0) {
-		free(pool->workers);
-		pool->workers = NULL;
-	}
 }
 
 int
@@ -459,6 +455,8 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 	for (int i = 0; i < count; i++) {
 		if (worker_init(&pool->workers[i], pool, cfg, i) < 0) {
 			worker_pool_free_from(pool, 0, i + 1);
+			free(pool->workers);
+			pool->workers = NULL;
 			return -1;
 		}
 	}
@@ -467,7 +465,7 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 		if (worker_spawn(&pool->workers[i]) < 0) {
 			worker_pool_stop(pool, now_ms());   /* no more hand-overs */
 			worker_pool_free_from(pool, i, count);
-			worker_pool_join(pool);
+			worker_pool_join(pool);             /* and the array */
 			return -1;
 		}
 		pool->count++;
