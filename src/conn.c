@@ -103,8 +103,7 @@ conn_offer_pieces(const struct conn *c, const struct iovec *src, int nsrc,
 			break;
 	}
 	o->len = iov_total(o->iov, cnt);
-	o->msg.msg_iov = o->iov;
-	o->msg.msg_iovlen = (size_t)cnt;
+	o->msg = (struct msghdr){ .msg_iov = o->iov, .msg_iovlen = (size_t)cnt };
 	if (cnt > 1 && o->len <= CONN_GATHER_SMALL) {
 		iov_gather(o->iov, cnt, io->out, io->out_len);
 		o->iov[0].iov_base = io->out;
@@ -140,8 +139,7 @@ conn_offer_flat(const struct conn *c, const struct iovec *src, int nsrc,
 	o->len = io->out_len - room;
 	o->iov[0].iov_base = io->out;
 	o->iov[0].iov_len = o->len;
-	o->msg.msg_iov = o->iov;
-	o->msg.msg_iovlen = 1;
+	o->msg = (struct msghdr){ .msg_iov = o->iov, .msg_iovlen = 1 };
 }
 
 /* Follows n sent bytes through the greeting and the input; returns input bytes done. */

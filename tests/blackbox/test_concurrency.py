@@ -100,7 +100,10 @@ def test_sequential_clients_spread_over_threads(start_echod):
             c.expect(b"OK...client %d\n" % i)
         counts = _connections_per_thread(d.worker_pid())
         assert len(counts) == 4 and sum(counts) == 40, counts
-        assert counts[-1] - counts[0] <= 3, counts
+        # Each accept compares with one other worker, so the kernel's
+        # choice of acceptor can leave a spread of up to 6 on 4 workers;
+        # without the hand-over one worker gets all 40.
+        assert counts[-1] - counts[0] <= 6, counts
         for i, c in enumerate(clients):     # every one still served
             c.send(b"again %d\n" % i)
             c.expect(b"OK...again %d\n" % i)

@@ -2,7 +2,8 @@
 
 Covers: the greeting, the reply prefix before every line (and only there),
 immediate echo without waiting for the newline, IPv4 and IPv6, config
-strings with escapes, RFC 862 mode (byte-exact binary echo of 1 MiB),
+strings with escapes, RFC 862 mode (byte-exact binary echo of 1 MiB, and
+of 16 MiB through a full, wrapped buffer to a slow reader),
 bulks of lines sent flat out in random-sized pieces (short and empty
 ones; long ones through a full buffer to a slow reader), each line
 prefixed and the echo byte-exact, and several clients talking at once
@@ -135,6 +136,8 @@ def _bulk_echo_is_exact(d, rng, lines, **client_kw):
         sender.join(10)
         assert not sender.is_alive() and not errors, errors
         assert got == expected, "echo differs from the reference"
+        c.shutdown_wr()
+        assert c.recv_to_eof() == (b"", "eof"), "more than the echo came back"
 
 
 def test_bulk_short_and_empty_lines_each_prefixed(start_echod):
@@ -158,6 +161,26 @@ def test_bulk_long_lines_through_a_full_buffer(start_echod):
         lines.append(blob[at:at + n] + b"\n")
         at += n
     _bulk_echo_is_exact(start_echod(buffer_size=1 << 20), rng, lines, rcvbuf=8192)
+
+
+def test_rfc862_bulk_through_a_full_buffer_to_a_slow_reader(start_echod):
+    """16 MiB of binary data to a client with a small receive buffer: more
+    than the kernel's buffers hold, so echod's buffer fills, wraps around
+    and is sent from in two pieces. The echo is exact, then the EOF."""
+    d = start_echod(greeting="", reply_prefix="")
+    rng = random.Random(7)
+    payload = rng.randbytes(16 << 20)
+    errors = []
+    with d.connect(rcvbuf=8192) as c:
+        sender = threading.Thread(target=_send_in_pieces,
+                                  args=(c, payload, rng, errors), daemon=True)
+        sender.start()
+        got = c.recv_exact(len(payload), timeout=60)
+        sender.join(10)
+        assert not sender.is_alive() and not errors, errors
+        assert got == payload, "echo differs from what was sent"
+        c.shutdown_wr()
+        assert c.recv_to_eof() == (b"", "eof")
 
 
 def test_three_clients_each_get_only_their_own_echo(start_echod):

@@ -329,12 +329,12 @@ END_TEST
 
 START_TEST(render_small_rooms_match_reference)
 {
-	const char *in = "ab\ncd\n\n\nef\0g\nlast";
+	const char in[] = "ab\ncd\n\n\nef\0g\nlast";
 
 	for (size_t room = 1; room <= 24; room++)
 		for (size_t piece = 1; piece <= 6; piece++) {
-			check_render("OK...", in, strlen(in) + 3, piece, room, 0);
-			check_render("OK...", in, strlen(in) + 3, piece, room, 2);
+			check_render("OK...", in, sizeof(in) - 1, piece, room, 0);
+			check_render("OK...", in, sizeof(in) - 1, piece, room, 2);
 		}
 }
 END_TEST
