@@ -359,28 +359,33 @@ conn_end_name(enum conn_end why)
 	case CONN_IDLE: return "idle timeout";
 	case CONN_SHUTDOWN: return "shutdown";
 	case CONN_ERROR: return "error";
+	case CONN_LIMIT: return "limit";
 	case CONN_OPEN: break;
 	}
 	return "open";
 }
 
 void
+conn_log_end(int prio, const union addr *peer, uint64_t id, enum conn_end why,
+    uint64_t ms, uint64_t bytes_in, uint64_t bytes_out, const char *more)
+{
+	char name[ADDR_STRLEN];
+
+	addr_format(peer, name, sizeof(name));
+	log_msg(prio, "disconnect %s (conn %llu): %s after %llu.%llu s, "
+	    "%llu bytes in, %llu bytes out%s", name, (unsigned long long)id,
+	    conn_end_name(why), (unsigned long long)(ms / 1000),
+	    (unsigned long long)(ms % 1000 / 100),
+	    (unsigned long long)bytes_in, (unsigned long long)bytes_out, more);
+}
+
+void
 conn_close(struct conn *c, enum conn_end why, uint64_t now_ms)
 {
-	char peer[ADDR_STRLEN];
-	uint64_t ms = now_ms - c->opened_ms;
-
 	close_quietly(c->fd);
-	if (c->cfg->log_connections) {
-		addr_format(&c->peer, peer, sizeof(peer));
-		log_info("disconnect %s (conn %llu): %s after %llu.%llu s, "
-		    "%llu bytes in, %llu bytes out", peer,
-		    (unsigned long long)c->id, conn_end_name(why),
-		    (unsigned long long)(ms / 1000),
-		    (unsigned long long)(ms % 1000 / 100),
-		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out);
-	}
+	if (c->cfg->log_connections)
+		conn_log_end(LOG_INFO, &c->peer, c->id, why, now_ms - c->opened_ms,
+		    c->bytes_in, c->bytes_out, "");
 	ring_release(&c->in);
 	free(c);
 }

@@ -24,6 +24,7 @@ enum conn_end {
 	CONN_IDLE,         /* silent both ways for idle_timeout */
 	CONN_SHUTDOWN,     /* echod stopped before the client left */
 	CONN_ERROR,        /* a socket call failed (logged) */
+	CONN_LIMIT,        /* closed at once: max_connections were open */
 };
 
 struct conn {
@@ -69,6 +70,14 @@ enum conn_end conn_handle(struct conn *c, uint32_t events, struct conn_io *io);
 
 /* True when c has been silent both ways for its idle_timeout. */
 bool conn_idle_expired(const struct conn *c, uint64_t now_ms);
+
+/*
+ * Logs a connection's disconnect line at prio: peer, number, why it ended
+ * after ms milliseconds, bytes each way, then the text more.
+ */
+void conn_log_end(int prio, const union addr *peer, uint64_t id,
+    enum conn_end why, uint64_t ms, uint64_t bytes_in, uint64_t bytes_out,
+    const char *more);
 
 /* Closes the socket, logs the disconnect line and frees c. */
 void conn_close(struct conn *c, enum conn_end why, uint64_t now_ms);

@@ -122,19 +122,20 @@ static void
 worker_refuse(struct worker *w, int fd, const union addr *peer)
 {
 	uint64_t id = __atomic_add_fetch(&w->srv->next_conn_id, 1, __ATOMIC_RELAXED);
-	char name[ADDR_STRLEN], more[64] = "";
+	char more[96];
 	unsigned long held;
+	int n;
 
 	close_quietly(fd);
 	__atomic_add_fetch(&w->srv->refused, 1, __ATOMIC_RELAXED);
 	if (!ratelimit_pass(&w->rl_refused, w->io.now_ms, &held))
 		return;
-	addr_format(peer, name, sizeof(name));
-	if (held)
-		snprintf(more, sizeof(more), " (%lu more refused before)", held);
-	log_warnx("disconnect %s (conn %llu): limit after 0.0 s, 0 bytes in, "
-	    "0 bytes out: max_connections (%ld) reached%s", name,
-	    (unsigned long long)id, w->cfg->max_connections, more);
+	n = snprintf(more, sizeof(more), ": max_connections (%ld) reached",
+	    w->cfg->max_connections);
+	if (held && n > 0 && (size_t)n < sizeof(more))
+		snprintf(more + n, sizeof(more) - (size_t)n,
+		    " (%lu more refused before)", held);
+	conn_log_end(LOG_WARNING, peer, id, CONN_LIMIT, 0, 0, 0, more);
 }
 
 /* Starts serving a connection counted in srv->open and in w->load. */

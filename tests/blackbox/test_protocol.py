@@ -121,23 +121,29 @@ def _send_in_pieces(c, data, rng, errors):
         errors.append(e)
 
 
-def _bulk_echo_is_exact(d, rng, lines, **client_kw):
-    """Sends the lines (and a last one without a newline) flat out in
-    random-sized pieces while reading: the echo is the exact reference."""
-    data = b"".join(lines) + b"no newline at the end"
-    expected = GREETING + b"".join(PREFIX + line for line in lines) \
-        + PREFIX + b"no newline at the end"
+def _echo_is_exact(d, rng, data, expected, **client_kw):
+    """Sends data flat out in random-sized pieces while reading: what comes
+    back is expected, then (after our shutdown) the EOF and nothing more."""
     errors = []
     with d.connect(**client_kw) as c:
         sender = threading.Thread(target=_send_in_pieces, args=(c, data, rng, errors),
                                   daemon=True)
         sender.start()
-        got = c.recv_exact(len(expected), timeout=30)
+        got = c.recv_exact(len(expected), timeout=60)
         sender.join(10)
         assert not sender.is_alive() and not errors, errors
         assert got == expected, "echo differs from the reference"
         c.shutdown_wr()
         assert c.recv_to_eof() == (b"", "eof"), "more than the echo came back"
+
+
+def _bulk_echo_is_exact(d, rng, lines, **client_kw):
+    """The lines and a last one without a newline: each echoed line has
+    the prefix, after the greeting."""
+    data = b"".join(lines) + b"no newline at the end"
+    expected = GREETING + b"".join(PREFIX + line for line in lines) \
+        + PREFIX + b"no newline at the end"
+    _echo_is_exact(d, rng, data, expected, **client_kw)
 
 
 def test_bulk_short_and_empty_lines_each_prefixed(start_echod):
@@ -170,17 +176,7 @@ def test_rfc862_bulk_through_a_full_buffer_to_a_slow_reader(start_echod):
     d = start_echod(greeting="", reply_prefix="")
     rng = random.Random(7)
     payload = rng.randbytes(16 << 20)
-    errors = []
-    with d.connect(rcvbuf=8192) as c:
-        sender = threading.Thread(target=_send_in_pieces,
-                                  args=(c, payload, rng, errors), daemon=True)
-        sender.start()
-        got = c.recv_exact(len(payload), timeout=60)
-        sender.join(10)
-        assert not sender.is_alive() and not errors, errors
-        assert got == payload, "echo differs from what was sent"
-        c.shutdown_wr()
-        assert c.recv_to_eof() == (b"", "eof")
+    _echo_is_exact(d, rng, payload, payload, rcvbuf=8192)
 
 
 def test_three_clients_each_get_only_their_own_echo(start_echod):
