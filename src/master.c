@@ -316,7 +316,23 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 	m->respawn_at_ms = now_ms() + master_crash_backoff(m, now_ms());
 }
 
-/* Reaps every worker that ended and decides what follows. */
+/* Takes what w wrote on its status pipe: it serves, it has retired. */
+static void
+master_hear(struct master *m, struct wproc *w)
+{
+	int heard = wproc_read(w, now_ms());
+
+	if ((heard & WPROC_HEARD_READY) && w->state == WPROC_STARTING)
+		master_worker_ready(m, w);
+	if ((heard & WPROC_HEARD_RETIRED) && w->pid == m->retiring_pid)
+		master_finish_reload(m);
+}
+
+/*
+ * Reaps every worker that ended and decides what follows. What a dead
+ * worker wrote last is read first: one that said it serves and died
+ * before poll() reported it has still served.
+ */
 static void
 master_reap(struct master *m)
 {
@@ -328,6 +344,8 @@ master_reap(struct master *m)
 		struct wproc *w = master_find(m, pid);
 		if (w == NULL)
 			continue;
+		if (w->status_fd >= 0)
+			master_hear(m, w);
 		wproc_describe_exit(status, how, sizeof(how));
 		master_worker_died(m, w, how);
 		master_forget(m, w);
@@ -515,13 +533,8 @@ master_read_workers(struct master *m, const struct pollfd *pfd, int n)
 	for (int i = 1; i < n; i++) {
 		struct wproc *w = master_find_pipe(m, pfd[i].fd);
 
-		if (w == NULL || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		int heard = wproc_read(w, now_ms());
-		if ((heard & WPROC_HEARD_READY) && w->state == WPROC_STARTING)
-			master_worker_ready(m, w);
-		if ((heard & WPROC_HEARD_RETIRED) && w->pid == m->retiring_pid)
-			master_finish_reload(m);
+		if (w != NULL && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			master_hear(m, w);
 	}
 }
 
