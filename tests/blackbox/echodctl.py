@@ -117,11 +117,12 @@ class Echod:
                                          stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=err)
 
-    def start(self, args=(), timeout=DEFAULT_TIMEOUT):
-        """Starts echod -f and waits until it accepts a connection."""
+    def start(self, args=(), timeout=DEFAULT_TIMEOUT, started=None):
+        """Starts echod -f and waits until it serves. started() says whether
+        echod has logged "started on"; by default, stderr is read for it."""
         for _ in range(PORT_ATTEMPTS):
             self._launch(args, foreground=True)
-            if self._wait_ready(timeout):
+            if self._wait_ready(timeout, started or self._started_on_stderr):
                 return self
             if self.fixed_port or not _lost_port_race(self.proc.returncode,
                                                       self.stderr()):
@@ -134,13 +135,21 @@ class Echod:
         first = self.settings.get("listen", ["127.0.0.1"])[0]
         return "127.0.0.1" if first in ("0.0.0.0",) else ("::1" if first == "::" else first)
 
-    def _wait_ready(self, timeout):
-        """True once connect() succeeds; False if echod exited first."""
+    def _started_on_stderr(self):
+        return re.search(r"^echod: echod \S+ started on ", self.stderr(), re.M)
+
+    def _wait_ready(self, timeout, started):
+        """True once echod serves: started() (the master logs "started on"
+        when the worker process says it serves; the listeners take
+        connections into the backlog before that) and connect() succeeds.
+        False if echod exited first."""
         host = self._probe_host()
 
         def ready():
             if self.proc.poll() is not None:
                 return "exited"
+            if not started():
+                return None
             try:
                 probe = Client(host, self.port, timeout=1.0)
             except OSError:

@@ -220,8 +220,7 @@ def test_journal_stream_gets_each_line_once(syslog, new_echod, monkeypatch):
     open(d.stderr_path, "w").close()
     st = os.stat(d.stderr_path)
     monkeypatch.setenv("JOURNAL_STREAM", "%d:%d" % (st.st_dev, st.st_ino))
-    d.start()
-    syslog.wait_for(r"^echod %s started on " % re.escape(VERSION))
+    d.start(started=lambda: syslog.find(r"^echod %s started on " % re.escape(VERSION)))
     with d.connect() as c:
         c.expect(GREETING)
     syslog.wait_for(r"^disconnect 127\.0\.0\.1:%d " % c.local_port)
