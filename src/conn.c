@@ -4,7 +4,9 @@
  * Owns the connection's socket, its buffer of unechoed input and its place
  * in the prefix state machine. The buffer holds input, not output: the
  * echo (prefixes included) is rebuilt from it on every send, so at most
- * buffer_size bytes are held however many prefixes the data calls for.
+ * buffer_size bytes are held however many prefixes the data calls for;
+ * how much is rebuilt follows what the socket took last time, and a full
+ * socket is not tried again before epoll says it has room.
  * When the buffer is full, echod stops reading: the client's own send
  * blocks, and that is the backpressure. The owning worker's epoll set,
  * list and counters are the worker's business.
@@ -26,6 +28,7 @@
 
 #define CONN_IOV_MAX 4       /* the greeting and two pieces of input, unprefixed */
 #define CONN_GATHER_SMALL 4096  /* several pieces this small in all are copied into one */
+#define CONN_RENDER_MIN 4096    /* least echo rendered for a socket that took little */
 
 struct conn *
 conn_new(int fd, const union addr *peer, const struct config *cfg, uint64_t id,
@@ -113,16 +116,46 @@ conn_offer_pieces(const struct conn *c, const struct iovec *src, int nsrc,
 }
 
 /*
+ * Bytes of echo worth rendering for c: all the worker's flat buffer holds,
+ * unless the socket took less than it was offered last time. Then a slow
+ * reader does not cost a full buffer's rendering for every few kilobytes
+ * it reads.
+ */
+static size_t
+conn_render_budget(const struct conn *c, const struct conn_io *io)
+{
+	return c->render_budget > 0 && c->render_budget < io->out_len ?
+	    c->render_budget : io->out_len;
+}
+
+/*
+ * Learns from a send that took n bytes (0: none, EAGAIN) of len offered.
+ * A socket that took less is full until epoll says otherwise, and twice
+ * what it took is enough to render next time; a send that took everything
+ * lets the budget grow back to the whole buffer.
+ */
+static void
+conn_learn_fit(struct conn *c, size_t n, size_t len, size_t out_len)
+{
+	c->send_full = n < len;
+	if (n < len)
+		c->render_budget = 2 * n > CONN_RENDER_MIN ? 2 * n : CONN_RENDER_MIN;
+	else if (c->render_budget > 0)
+		c->render_budget = 2 * c->render_budget < out_len ? 2 * c->render_budget : 0;
+}
+
+/*
  * Offers the rest of the greeting and the prefixed echo of src written
- * into the worker's flat buffer, as much as fits. A prefix per short line
- * would be too many small pieces: the kernel's cost per piece is far more
- * than one copy here.
+ * into the worker's flat buffer, as much as the budget allows. A prefix
+ * per short line would be too many small pieces: the kernel's cost per
+ * piece is far more than one copy here.
  */
 static void
 conn_offer_flat(const struct conn *c, const struct iovec *src, int nsrc,
     struct conn_io *io, struct conn_offer *o)
 {
-	size_t room = io->out_len;
+	size_t budget = conn_render_budget(c, io);
+	size_t room = budget;
 
 	o->plan = c->pstate;
 	o->covered = 0;
@@ -131,12 +164,13 @@ conn_offer_flat(const struct conn *c, const struct iovec *src, int nsrc,
 	room -= o->greeting;
 	for (int i = 0; i < nsrc; i++) {
 		size_t k = prefix_render(&c->prefix, &o->plan, src[i].iov_base,
-		    src[i].iov_len, io->out + (io->out_len - room), &room);
+		    src[i].iov_len, io->out + (budget - room), &room);
 		o->covered += k;
 		if (k < src[i].iov_len)
 			break;
 	}
-	o->len = io->out_len - room;
+	o->len = budget - room;
+	io->rendered += o->len;
 	o->iov[0].iov_base = io->out;
 	o->iov[0].iov_len = o->len;
 	o->msg = (struct msghdr){ .msg_iov = o->iov, .msg_iovlen = 1 };
@@ -191,7 +225,9 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		*blocked = errno == EAGAIN || errno == EWOULDBLOCK;
-		if (!*blocked)
+		if (*blocked)
+			conn_learn_fit(c, 0, o.len, io->out_len);
+		else
 			*why = errno == EPIPE || errno == ECONNRESET ? CONN_RESET : CONN_ERROR;
 		if (*why == CONN_ERROR)
 			log_err("send to conn %llu", (unsigned long long)c->id);
@@ -199,6 +235,7 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	}
 	c->bytes_out += (uint64_t)n;
 	c->active_ms = io->now_ms;
+	conn_learn_fit(c, (size_t)n, o.len, io->out_len);
 	conn_io_count(&io->bytes_out, (uint64_t)n);
 	if ((size_t)n == o.len) {
 		c->greet_sent += o.greeting;
@@ -209,12 +246,15 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 	return (long)conn_account(c, src, nsrc, (size_t)n);
 }
 
-/* Echoes what the buffer holds until it is empty or the socket is full. */
+/*
+ * Echoes what the buffer holds until it is empty or the socket is full.
+ * A socket found full is not tried again before epoll says it has room.
+ */
 static enum conn_end
 conn_flush(struct conn *c, struct conn_io *io)
 {
 	enum conn_end why = CONN_OPEN;
-	bool blocked = false;
+	bool blocked = c->send_full;
 
 	while (conn_has_output(c) && !blocked) {
 		struct iovec src[2];
@@ -334,8 +374,10 @@ conn_handle(struct conn *c, uint32_t events, struct conn_io *io)
 	enum conn_end why = CONN_OPEN;
 	bool hangup = events & (EPOLLERR | EPOLLHUP);
 
-	if ((events & EPOLLOUT) || hangup)
+	if ((events & EPOLLOUT) || hangup) {
+		c->send_full = false;
 		why = conn_flush(c, io);
+	}
 	if (why == CONN_OPEN && ((events & EPOLLIN) || hangup) &&
 	    !c->read_eof && ring_space(&c->in) > 0)
 		why = conn_read(c, io);

@@ -37,6 +37,8 @@ struct conn {
 	struct prefix_state pstate;
 	struct ring in;             /* bytes received, not yet echoed */
 	size_t greet_sent;          /* bytes of cfg->greeting already sent */
+	size_t render_budget;       /* most echo bytes worth rendering next; 0 = no limit */
+	bool send_full;             /* the last send did not take all: wait for EPOLLOUT */
 	bool read_eof;              /* the client shut down its sending side */
 	uint64_t bytes_in, bytes_out;
 	uint64_t opened_ms, active_ms;
@@ -52,6 +54,7 @@ struct conn_io {
 	size_t out_len;
 	uint64_t now_ms;
 	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
+	uint64_t rendered;          /* bytes of echo written into out, sent or not */
 };
 
 /*
