@@ -124,24 +124,25 @@ conn_offer_pieces(const struct conn *c, const struct iovec *src, int nsrc,
 static size_t
 conn_render_budget(const struct conn *c, const struct conn_io *io)
 {
-	return c->render_budget > 0 && c->render_budget < io->out_len ?
-	    c->render_budget : io->out_len;
+	return c->render_budget > 0 ? c->render_budget : io->out_len;
 }
 
 /*
  * Learns from a send that took n bytes (0: none, EAGAIN) of len offered.
  * A socket that took less is full until epoll says otherwise, and twice
- * what it took is enough to render next time; a send that took everything
- * lets the budget grow back to the whole buffer.
+ * what it took (CONN_RENDER_MIN at least) is enough to render next time;
+ * a send that took everything doubles the budget, back to no limit once
+ * it reaches the whole buffer.
  */
 static void
 conn_learn_fit(struct conn *c, size_t n, size_t len, size_t out_len)
 {
+	size_t next = 2 * (n < len ? n : c->render_budget);
+
 	c->send_full = n < len;
-	if (n < len)
-		c->render_budget = 2 * n > CONN_RENDER_MIN ? 2 * n : CONN_RENDER_MIN;
-	else if (c->render_budget > 0)
-		c->render_budget = 2 * c->render_budget < out_len ? 2 * c->render_budget : 0;
+	if (c->send_full && next < CONN_RENDER_MIN)
+		next = CONN_RENDER_MIN;
+	c->render_budget = next < out_len ? next : 0;
 }
 
 /*
