@@ -27,6 +27,7 @@
 
 #define CONFIG_DEFAULT_PORT             8888
 #define CONFIG_DEFAULT_BACKLOG          511
+#define CONFIG_DEFAULT_CPU_SLICE        200
 #define CONFIG_DEFAULT_MAX_CONNECTIONS  10000
 #define CONFIG_DEFAULT_IDLE_TIMEOUT     300
 #define CONFIG_DEFAULT_BUFFER_SIZE      65536
@@ -363,6 +364,15 @@ static void config_parse_threads(struct config_parse *p,
 		p->cfg->threads = (int)v;
 }
 
+static void config_parse_cpu_slice(struct config_parse *p,
+    const config_setting_t *s)
+{
+	long long v;
+
+	if (config_parse_int(p, s, 0, CONFIG_MAX_CPU_SLICE, &v))
+		p->cfg->cpu_slice = (int)v;
+}
+
 static void config_parse_max_connections(struct config_parse *p,
     const config_setting_t *s)
 {
@@ -510,6 +520,7 @@ static const struct config_key config_keys[] = {
 	{ "listen", config_parse_listen },
 	{ "backlog", config_parse_backlog },
 	{ "threads", config_parse_threads },
+	{ "cpu_slice", config_parse_cpu_slice },
 	{ "max_connections", config_parse_max_connections },
 	{ "idle_timeout", config_parse_idle_timeout },
 	{ "buffer_size", config_parse_buffer_size },
@@ -643,6 +654,7 @@ struct config *config_defaults(void)
 	cfg->port = CONFIG_DEFAULT_PORT;
 	cfg->backlog = CONFIG_DEFAULT_BACKLOG;
 	cfg->threads = 0;
+	cfg->cpu_slice = CONFIG_DEFAULT_CPU_SLICE;
 	cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	cfg->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
 	cfg->buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;

@@ -17,6 +17,7 @@
 #define CONFIG_MAX_GREETING 8192    /* bytes in "greeting" at most */
 #define CONFIG_MAX_PREFIX   1024    /* bytes in "reply_prefix" at most */
 #define CONFIG_MAX_THREADS  1024
+#define CONFIG_MAX_CPU_SLICE 100000 /* microseconds in "cpu_slice" at most */
 
 struct config {
 	int refs;                    /* atomic; see config_ref() */
@@ -27,6 +28,7 @@ struct config {
 	size_t nlisten;
 	int backlog;                 /* 1..65535 */
 	int threads;                 /* 0 = one per online CPU, else 1..1024 */
+	int cpu_slice;               /* microseconds, 0 = never yield, 0..100000 */
 	long max_connections;        /* 1..1000000 */
 	int idle_timeout;            /* seconds, 0 = never */
 	size_t buffer_size;          /* 1024..16777216 */

@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/* Milliseconds and microseconds on CLOCK_MONOTONIC. */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 
 /* Writes all of buf, retrying EINTR and short writes; 0 or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);

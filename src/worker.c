@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "cpushare.h"
 #include "log.h"
 #include "mailbox.h"
 #include "ratelimit.h"
@@ -62,6 +63,7 @@ struct worker {
 	struct ratelimit rl_refused;
 	struct ratelimit rl_accept;
 	struct conn_io io;
+	struct cpushare cpushare;   /* this thread's turn on its core */
 	char scratch[WORKER_SCRATCH];
 	char out[WORKER_OUT];
 };
@@ -359,14 +361,19 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[WORKER_EVENTS];
 
+	if (cpushare_init(&w->cpushare, (unsigned)w->cfg->cpu_slice, now_us()) < 0)
+		log_warn("worker %d: cannot set a %d us scheduler slice",
+		    w->id, w->cfg->cpu_slice);
 	while (!(w->draining && w->nconns == 0)) {
 		int n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
 		if (n < 0 && errno != EINTR)
 			fatal(EXIT_FAILURE, "worker %d: epoll_wait", w->id);
-		w->io.now_ms = now_ms();
+		uint64_t now = now_us();
+		w->io.now_ms = now / 1000;
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &evs[i]);
 		worker_timers(w);
+		cpushare_check(&w->cpushare, now);
 	}
 	pthread_mutex_lock(&w->pool->lock);
 	w->pool->exited++;

@@ -40,6 +40,9 @@ BAD = {
     "shutdown-big": ("shutdown_timeout = 86401;\n", 3, r"shutdown_timeout: \S"),
     "shutdown-negative": ("shutdown_timeout = -1;\n", 3, r"shutdown_timeout: \S"),
     "port-range": ("port = 70000;\n", 3, r"port: \S"),
+    "cpu-slice-big": ("cpu_slice = 100001;\n", 3,
+                      r"cpu_slice: must be an integer from 0 to 100000"),
+    "cpu-slice-type": ('cpu_slice = "short";\n', 3, r"cpu_slice: \S"),
     "greeting-type": ("greeting = 5;\n", 3, r"greeting: \S"),
     "listen-type": ('listen = "127.0.0.1";\n', 3, r"listen: \S"),
 }
@@ -92,7 +95,7 @@ def test_all_errors_are_reported(echod_binary, tmp_path):
 def test_boundary_values_are_accepted(echod_binary, tmp_path):
     conf = _write(tmp_path, "\n".join([
         "port = 1;", 'listen = ["127.0.0.1", "::1"];', "backlog = 1;",
-        "threads = 1024;", "max_connections = 1000000;", "idle_timeout = 0;",
+        "threads = 1024;", "cpu_slice = 100000;", "max_connections = 1000000;", "idle_timeout = 0;",
         "buffer_size = 1024;", 'greeting = "";', 'reply_prefix = "";',
         "shutdown_timeout = 86400;", 'pidfile = "";',
         'log = { facility = "local7"; level = "debug"; connections = false; };',
@@ -101,7 +104,7 @@ def test_boundary_values_are_accepted(echod_binary, tmp_path):
     assert res.rc == 0, res
     assert "echod: %s: configuration OK" % conf in res.stderr
 
-    conf = _write(tmp_path, "port = 65535;\nthreads = 0;\nmax_connections = 1;\n"
+    conf = _write(tmp_path, "port = 65535;\nthreads = 0;\ncpu_slice = 0;\nmax_connections = 1;\n"
                   "buffer_size = 16777216;\nshutdown_timeout = 0;\n"
                   'log = { facility = "user"; level = "err"; };\n')
     res = run_cli(echod_binary, ["-t", "-c", conf])

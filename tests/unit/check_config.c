@@ -129,6 +129,7 @@ static void test_check_defaults(const struct config *cfg)
 	ck_assert_str_eq(cfg->listen[1], "::");
 	ck_assert_int_eq(cfg->backlog, 511);
 	ck_assert_int_eq(cfg->threads, 0);
+	ck_assert_int_eq(cfg->cpu_slice, 200);
 	ck_assert_int_eq(cfg->max_connections, 10000);
 	ck_assert_int_eq(cfg->idle_timeout, 300);
 	ck_assert_uint_eq(cfg->buffer_size, 65536);
@@ -181,6 +182,7 @@ static const struct test_int_key test_int_keys[] = {
 	{ "port", 1, 65535 },
 	{ "backlog", 1, 65535 },
 	{ "threads", 0, 1024 },
+	{ "cpu_slice", 0, 100000 },
 	{ "max_connections", 1, 1000000 },
 	{ "idle_timeout", 0, 31536000 },
 	{ "buffer_size", 1024, 16777216 },
@@ -203,6 +205,8 @@ static long long test_int_field(const struct config *cfg, const char *key)
 		return cfg->backlog;
 	if (strcmp(key, "threads") == 0)
 		return cfg->threads;
+	if (strcmp(key, "cpu_slice") == 0)
+		return cfg->cpu_slice;
 	if (strcmp(key, "max_connections") == 0)
 		return cfg->max_connections;
 	if (strcmp(key, "idle_timeout") == 0)
@@ -662,6 +666,7 @@ START_TEST(test_good_full)
 	ck_assert_str_eq(cfg->listen[2], "192.0.2.10");
 	ck_assert_int_eq(cfg->backlog, 128);
 	ck_assert_int_eq(cfg->threads, 4);
+	ck_assert_int_eq(cfg->cpu_slice, 0);
 	ck_assert_int_eq(cfg->max_connections, 500000);
 	ck_assert_int_eq(cfg->idle_timeout, 0);
 	ck_assert_uint_eq(cfg->buffer_size, 4096);

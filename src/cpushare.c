@@ -1,0 +1,83 @@
+/*
+ * cpushare.c: a worker thread's scheduler slice, and the yield after a
+ * slice of running without a break (see cpushare.h for why). Owns only
+ * the per-thread span it is given; not the event loop that calls it.
+ */
+#include "cpushare.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define CPUSHARE_RESET_ON_FORK 0x01     /* SCHED_FLAG_RESET_ON_FORK */
+
+/*
+ * The kernel's struct sched_attr, first version (sched_setattr(2)):
+ * Debian 12's glibc has no wrapper for it, and <linux/sched/types.h>
+ * clashes with <sched.h> there.
+ */
+struct cpushare_attr {
+	uint32_t size;
+	uint32_t policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime;           /* for SCHED_OTHER and SCHED_BATCH: the slice, ns */
+	uint64_t deadline;
+	uint64_t period;
+};
+
+/* Asks for slices of slice_us for the calling thread, keeping its policy
+ * and nice value. Kernels before 6.12 accept the slice and ignore it. */
+static int
+cpushare_set_slice(unsigned slice_us)
+{
+	struct cpushare_attr a = { .size = sizeof a };
+
+	if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) < 0)
+		return -1;
+	if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH)
+		return 0;
+	a.size = sizeof a;
+	a.flags &= CPUSHARE_RESET_ON_FORK;
+	a.runtime = (uint64_t)slice_us * 1000;
+	return syscall(SYS_sched_setattr, 0, &a, 0) < 0 ? -1 : 0;
+}
+
+long
+cpushare_switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return -1;
+	return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+int
+cpushare_init(struct cpushare *cs, unsigned slice_us, uint64_t now_us)
+{
+	cs->slice_us = slice_us;
+	cs->since_us = now_us;
+	cs->switches = cpushare_switches();
+	cs->yields = 0;
+	return slice_us > 0 ? cpushare_set_slice(slice_us) : 0;
+}
+
+void
+cpushare_check(struct cpushare *cs, uint64_t now_us)
+{
+	long switches;
+
+	if (cs->slice_us == 0 || now_us - cs->since_us < cs->slice_us)
+		return;
+	switches = cpushare_switches();
+	if (switches == cs->switches) {
+		sched_yield();
+		cs->yields++;
+		switches = cpushare_switches();
+	}
+	cs->since_us = now_us;
+	cs->switches = switches;
+}
