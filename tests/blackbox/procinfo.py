@@ -1,8 +1,8 @@
 """procinfo.py: what /proc says about a process (Linux only).
 
 Owns: reading a process's state, parent, children, session, memory,
-umask, cwd, descriptors and epoll sets, for the daemon, memory and
-thread tests. Does not own: starting or
+umask, cwd, descriptors, epoll sets and scheduler slices, for the
+daemon, memory and thread tests. Does not own: starting or
 stopping processes (echodctl.py).
 """
 import os
@@ -72,6 +72,29 @@ def child_of(pid, parent):
     process that exits between two checks cannot be half-seen."""
     st = stat(pid)
     return st is not None and st["state"] not in ("Z", "X") and st["ppid"] == parent
+
+
+def thread_slices(pid, prefix):
+    """{tid: se.slice in ns} of pid's threads whose name starts with
+    prefix, from /proc/PID/task/TID/sched; a value is None where the
+    kernel shows no slice there."""
+    slices = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as f:
+                if not f.read().startswith(prefix):
+                    continue
+            with open(base + "sched") as f:
+                text = f.read()
+        except OSError:         # the thread has just exited
+            continue
+        slices[int(tid)] = None
+        for line in text.splitlines():
+            key, _, val = line.partition(":")
+            if key.strip() == "se.slice":
+                slices[int(tid)] = int(val)
+    return slices
 
 
 def status_field(pid, name):
