@@ -113,10 +113,10 @@ def test_reloads_under_load_lose_nothing(start_echod, nofile):
             c.expect(b"gen %d\n" % n)
     rt = pingpong.round_trips
     wait_until(lambda: pingpong.round_trips > rt + 300 or pingpong.errors,
-               what="ping-pong after reloads")
+               what=lambda: "ping-pong after reloads; echod's stderr:\n" + d.stderr()[-3000:])
     churn.stop()
     pingpong.stop()
-    assert not pingpong.errors, pingpong.errors[:5]
+    assert not pingpong.errors, (pingpong.errors[:5], d.stderr()[-3000:])
     assert (churn.refused, churn.reset, churn.cut) == (0, 0, 0)
     assert not churn.errors, churn.errors[:5]
     assert churn.served > 20 and pingpong.round_trips > 300
