@@ -37,9 +37,9 @@
 #define SWEEP_INTERVAL_MS   1000    /* idle checks */
 #define BALANCE_SLACK       1       /* connections more than another worker's before handing over */
 
-/* epoll tokens below this are not connections: listener index or mailbox. */
+/* epoll tokens: a listener's index below this, this for the mailbox, else
+ * a connection's address (never that small). */
 #define TOKEN_MAILBOX       CONFIG_MAX_LISTEN
-#define TOKEN_LIMIT         (CONFIG_MAX_LISTEN + 1)
 
 struct worker {
 	int id;
@@ -328,10 +328,16 @@ worker_timeout(const struct worker *w)
 	return next <= w->io.now_ms ? 0 : (int)(next - w->io.now_ms);
 }
 
+/*
+ * A listener's token is its index. A batch of events may still hold one
+ * after this worker stopped accepting, and by then the process may have
+ * closed the listeners: so the token alone says what an event is, and
+ * the listeners are touched only while accepting.
+ */
 static void
 worker_dispatch(struct worker *w, const struct epoll_event *ev)
 {
-	if (ev->data.u64 < w->srv->listeners->count) {
+	if (ev->data.u64 < TOKEN_MAILBOX) {
 		if (w->accepting)
 			worker_accept(w, &w->srv->listeners->list[ev->data.u64]);
 	} else if (ev->data.u64 == TOKEN_MAILBOX) {
