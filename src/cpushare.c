@@ -1,12 +1,11 @@
 /*
  * cpushare.c: a worker thread's scheduler slice, and the yield after a
  * slice of running without a break (see cpushare.h for why). Owns only
- * the per-thread span it is given; not the event loop that calls it.
+ * the per-thread state it is given; not the event loop that calls it.
  */
 #include "cpushare.h"
 
 #include <sched.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,39 +44,28 @@ cpushare_set_slice(unsigned slice_us)
 	return syscall(SYS_sched_setattr, 0, &a, 0) < 0 ? -1 : 0;
 }
 
-long
-cpushare_switches(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru) < 0)
-		return -1;
-	return ru.ru_nvcsw + ru.ru_nivcsw;
-}
-
 int
 cpushare_init(struct cpushare *cs, unsigned slice_us, uint64_t now_us)
 {
 	cs->slice_us = slice_us;
 	cs->since_us = now_us;
-	cs->switches = cpushare_switches();
 	cs->yields = 0;
 	return slice_us > 0 ? cpushare_set_slice(slice_us) : 0;
 }
 
 void
+cpushare_waited(struct cpushare *cs, uint64_t before_us, uint64_t after_us)
+{
+	if (after_us - before_us > CPUSHARE_SLEPT_US)
+		cs->since_us = after_us;
+}
+
+void
 cpushare_check(struct cpushare *cs, uint64_t now_us)
 {
-	long switches;
-
 	if (cs->slice_us == 0 || now_us - cs->since_us < cs->slice_us)
 		return;
-	switches = cpushare_switches();
-	if (switches == cs->switches) {
-		sched_yield();
-		cs->yields++;
-		switches = cpushare_switches();
-	}
+	sched_yield();
+	cs->yields++;
 	cs->since_us = now_us;
-	cs->switches = switches;
 }

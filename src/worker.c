@@ -371,10 +371,12 @@ worker_main(void *arg)
 		log_warn("worker %d: cannot set a %d us scheduler slice",
 		    w->id, w->cfg->cpu_slice);
 	while (!(w->draining && w->nconns == 0)) {
+		uint64_t before = now_us();
 		int n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
 		if (n < 0 && errno != EINTR)
 			fatal(EXIT_FAILURE, "worker %d: epoll_wait", w->id);
 		uint64_t now = now_us();
+		cpushare_waited(&w->cpushare, before, now);
 		w->io.now_ms = now / 1000;
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &evs[i]);

@@ -1,11 +1,10 @@
 /*
  * check_cpushare.c: unit tests of a worker thread's turn on its core
  * (cpushare.c): the slice asked of the kernel, and when the core is
- * offered: after a slice run without a break, not within a slice, not
- * when the thread already slept, never with a slice of 0.
+ * offered: after a slice run without sleeping, not within a slice, a
+ * slice counted from the last epoll_wait that slept, never with 0.
  */
 #include <check.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,30 +17,21 @@
 #include "cpushare.h"
 
 #define SLICE      200      /* microseconds */
-#define SPAN_START 1000     /* an arbitrary clock reading, microseconds */
-#define ATTEMPTS   3        /* a clock tick may switch us out at any moment */
+#define T0         1000     /* an arbitrary clock reading, microseconds */
 
-/* Sets up cs with an unbroken span so far; false if a tick broke it. */
-static bool
-span_start_unbroken(struct cpushare *cs, unsigned slice)
-{
-	ck_assert_int_eq(cpushare_init(cs, slice, SPAN_START), 0);
-	return cpushare_switches() == cs->switches;
-}
-
-START_TEST(offers_the_core_after_a_slice_without_a_break)
+START_TEST(offers_the_core_after_a_slice_without_a_wait)
 {
 	struct cpushare cs;
-	bool offered = false;
 
-	for (int i = 0; i < ATTEMPTS && !offered; i++) {
-		if (!span_start_unbroken(&cs, SLICE))
-			continue;
-		cpushare_check(&cs, SPAN_START + SLICE);
-		offered = cs.yields == 1;
-	}
-	ck_assert(offered);
-	ck_assert_uint_eq(cs.since_us, SPAN_START + SLICE);
+	ck_assert_int_eq(cpushare_init(&cs, SLICE, T0), 0);
+	cpushare_waited(&cs, T0 + 10, T0 + 10 + CPUSHARE_SLEPT_US); /* at once */
+	cpushare_check(&cs, T0 + SLICE);
+	ck_assert_uint_eq(cs.yields, 1);
+	ck_assert_uint_eq(cs.since_us, T0 + SLICE);
+	cpushare_check(&cs, T0 + 2 * SLICE - 1);
+	ck_assert_uint_eq(cs.yields, 1);
+	cpushare_check(&cs, T0 + 2 * SLICE);
+	ck_assert_uint_eq(cs.yields, 2);
 }
 END_TEST
 
@@ -49,24 +39,25 @@ START_TEST(keeps_the_core_within_a_slice)
 {
 	struct cpushare cs;
 
-	span_start_unbroken(&cs, SLICE);
-	cpushare_check(&cs, SPAN_START + SLICE - 1);
+	cpushare_init(&cs, SLICE, T0);
+	cpushare_check(&cs, T0 + SLICE - 1);
 	ck_assert_uint_eq(cs.yields, 0);
-	ck_assert_uint_eq(cs.since_us, SPAN_START);
+	ck_assert_uint_eq(cs.since_us, T0);
 }
 END_TEST
 
-START_TEST(keeps_the_core_after_sleeping_in_the_span)
+START_TEST(a_slice_counts_from_the_last_sleep)
 {
 	struct cpushare cs;
+	uint64_t woke = T0 + 150;
 
-	span_start_unbroken(&cs, SLICE);
-	poll(NULL, 0, 1);       /* the stimulus: this thread leaves the core */
-	ck_assert_int_gt(cpushare_switches(), cs.switches);
-	cpushare_check(&cs, SPAN_START + SLICE);
+	cpushare_init(&cs, SLICE, T0);
+	cpushare_waited(&cs, woke - CPUSHARE_SLEPT_US - 1, woke);
+	ck_assert_uint_eq(cs.since_us, woke);
+	cpushare_check(&cs, T0 + SLICE);
 	ck_assert_uint_eq(cs.yields, 0);
-	ck_assert_uint_eq(cs.since_us, SPAN_START + SLICE);
-	ck_assert_int_eq(cs.switches, cpushare_switches());
+	cpushare_check(&cs, woke + SLICE);
+	ck_assert_uint_eq(cs.yields, 1);
 }
 END_TEST
 
@@ -74,8 +65,8 @@ START_TEST(never_offers_with_a_zero_slice)
 {
 	struct cpushare cs;
 
-	span_start_unbroken(&cs, 0);
-	cpushare_check(&cs, SPAN_START + 1000000);
+	cpushare_init(&cs, 0, T0);
+	cpushare_check(&cs, T0 + 1000000);
 	ck_assert_uint_eq(cs.yields, 0);
 }
 END_TEST
@@ -98,7 +89,7 @@ START_TEST(asks_the_kernel_for_the_slice)
 	uint32_t attr[14] = { 0 };  /* struct sched_attr: runtime at byte 24 */
 	uint64_t runtime;
 
-	ck_assert_int_eq(cpushare_init(&cs, 300, SPAN_START), 0);
+	ck_assert_int_eq(cpushare_init(&cs, 300, T0), 0);
 	ck_assert_int_eq(syscall(SYS_sched_getattr, 0, attr, sizeof attr, 0), 0);
 	memcpy(&runtime, (char *)attr + 24, sizeof runtime);
 	if (kernel_has_custom_slices())
@@ -112,9 +103,9 @@ cpushare_suite(void)
 	Suite *s = suite_create("cpushare");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, offers_the_core_after_a_slice_without_a_break);
+	tcase_add_test(tc, offers_the_core_after_a_slice_without_a_wait);
 	tcase_add_test(tc, keeps_the_core_within_a_slice);
-	tcase_add_test(tc, keeps_the_core_after_sleeping_in_the_span);
+	tcase_add_test(tc, a_slice_counts_from_the_last_sleep);
 	tcase_add_test(tc, never_offers_with_a_zero_slice);
 	tcase_add_test(tc, asks_the_kernel_for_the_slice);
 	suite_add_tcase(s, tc);
