@@ -6,10 +6,9 @@
 #include "cpushare.h"
 
 #include <sched.h>
+#include <linux/sched.h>            /* SCHED_FLAG_RESET_ON_FORK */
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define CPUSHARE_RESET_ON_FORK 0x01     /* SCHED_FLAG_RESET_ON_FORK */
 
 /*
  * The kernel's struct sched_attr, first version (sched_setattr(2)):
@@ -38,8 +37,7 @@ cpushare_set_slice(unsigned slice_us)
 		return -1;
 	if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH)
 		return 0;
-	a.size = sizeof a;
-	a.flags &= CPUSHARE_RESET_ON_FORK;
+	a.flags &= SCHED_FLAG_RESET_ON_FORK;
 	a.runtime = (uint64_t)slice_us * 1000;
 	return syscall(SYS_sched_setattr, 0, &a, 0) < 0 ? -1 : 0;
 }
