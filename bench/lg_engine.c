@@ -17,6 +17,7 @@
  * close is a failure, counted and remembered.
  */
 #include "lg_engine.h"
+#include "lg_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,7 +152,7 @@ conn_end(struct lg_thread *th, struct lconn *c, enum lc_state end)
 static void __attribute__((format(printf, 3, 4)))
 conn_fail(struct lg_thread *th, struct lconn *c, const char *fmt, ...)
 {
-	char msg[160];
+	char msg[320];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -536,15 +539,62 @@ idle_start_reverify(struct lg_thread *th)
 	}
 }
 
+/* The queues of the server's end of c (IPv4 only); 0 or -1. */
+static int
+server_queues(const struct lconn *c, long *tx, long *rx)
+{
+	struct sockaddr_in ours, theirs;
+	socklen_t ol = sizeof(ours), tl = sizeof(theirs);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ours, &ol) < 0 ||
+	    getpeername(c->fd, (struct sockaddr *)&theirs, &tl) < 0 ||
+	    ours.sin_family != AF_INET)
+		return -1;
+	return proc_tcp_queues(&theirs, &ours, tx, rx);
+}
+
+/*
+ * What c's socket holds, for the message of a connection that is stuck:
+ * whether the bytes wait in our receive queue (we did not read), in our
+ * send queue (the server did not read) or in neither (the server holds
+ * them), and whether TCP is backing off; and the server's end, as /proc shows it.
+ */
+static void
+socket_state(const struct lconn *c, char *buf, size_t size)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof(ti);
+	int unread = -1, unsent = -1, n;
+	long tx, rx;
+
+	(void)ioctl(c->fd, SIOCINQ, &unread);
+	(void)ioctl(c->fd, SIOCOUTQ, &unsent);
+	(void)getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	n = snprintf(buf, size, "%llu of %llu bytes echoed; ours: %d unread, %d unsent, "
+	    "backoff %u, rto %u ms",
+	    (unsigned long long)c->v.echoed, (unsigned long long)c->sent, unread,
+	    unsent, ti.tcpi_backoff, ti.tcpi_rto / 1000);
+	if (n > 0 && (size_t)n < size && server_queues(c, &tx, &rx) == 0)
+		snprintf(buf + n, size - (size_t)n, "; server's: %ld unread, %ld unsent", rx, tx);
+}
+
 /* Fails every connection that still waits for something. */
 static void
 fail_stragglers(struct lg_thread *th, const char *what)
 {
+	char state[256];
+
 	for (int i = 0; i < th->nconns; i++) {
 		struct lconn *c = &th->conns[i];
-		if (state_open(c->state) && c->state != LC_HELD)
-			conn_fail(th, c, "%s: still %s at the deadline", what,
-			    c->state == LC_CONNECTING ? "connecting" : "waiting for its echo");
+		if (!state_open(c->state) || c->state == LC_HELD)
+			continue;
+		if (c->state == LC_CONNECTING) {
+			conn_fail(th, c, "%s: still connecting at the deadline", what);
+			continue;
+		}
+		socket_state(c, state, sizeof(state));
+		conn_fail(th, c, "%s: still waiting for its echo at the deadline (%s)",
+		    what, state);
 	}
 }
 

@@ -65,7 +65,7 @@ struct lg_stats {
 	uint64_t reverified;    /* idle: verified again after the hold */
 	uint64_t failures;
 	bool nofile;            /* socket() ran out of descriptors */
-	char error[200];        /* the first failure, "" if none */
+	char error[320];        /* the first failure, "" if none */
 	struct hist lat;        /* ns: round trips, or whole connections */
 };
 

@@ -5,6 +5,7 @@
 #include "lg_proc.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,4 +176,37 @@ proc_system_cpu(double *busy_s, double *steal_s)
 	*busy_s = (double)(user + nice + sys + irq + softirq) * tick;
 	*steal_s = (double)steal * tick;
 	return 0;
+}
+
+/* One /proc/net/tcp address, "0100007F:1F90", is a? */
+static bool
+proc_tcp_addr_is(const char *field, const struct sockaddr_in *a)
+{
+	unsigned addr, port;
+
+	return sscanf(field, "%8X:%4X", &addr, &port) == 2 &&
+	    addr == a->sin_addr.s_addr && port == ntohs(a->sin_port);
+}
+
+int
+proc_tcp_queues(const struct sockaddr_in *local, const struct sockaddr_in *remote,
+    long *tx, long *rx)
+{
+	char line[512], laddr[64], raddr[64];
+	unsigned long txq, rxq;
+	int found = -1;
+	FILE *f = fopen("/proc/net/tcp", "r");
+
+	if (f == NULL)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " %*d: %63s %63s %*x %lx:%lx", laddr, raddr, &txq, &rxq) == 4 &&
+		    proc_tcp_addr_is(laddr, local) && proc_tcp_addr_is(raddr, remote)) {
+			*tx = (long)txq;
+			*rx = (long)rxq;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
 }

@@ -5,13 +5,15 @@
  * descendant, by the ppid links in /proc/PID/stat) and adding up its CPU
  * time and its memory (Rss and Pss from /proc/PID/smaps_rollup); and the
  * machine's busy time, to tell how much other work ran beside a run.
- * Knows nothing about the load.
+ * Also reads a socket's queues from /proc/net/tcp, to tell which end of a
+ * stuck connection holds its bytes. Knows nothing about the load.
  */
 #ifndef LG_PROC_H
 #define LG_PROC_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 struct proc_sample {
@@ -32,5 +34,13 @@ int proc_sample_tree(pid_t root, bool with_memory, struct proc_sample *out);
  * gave to others (steal). 0, or -1.
  */
 int proc_system_cpu(double *busy_s, double *steal_s);
+
+/*
+ * The send and receive queues (bytes not yet acknowledged, bytes not yet
+ * read) of the IPv4 TCP socket bound to local and connected to remote, as
+ * /proc/net/tcp shows them. 0, or -1 if there is no such socket.
+ */
+int proc_tcp_queues(const struct sockaddr_in *local,
+    const struct sockaddr_in *remote, long *tx, long *rx);
 
 #endif
