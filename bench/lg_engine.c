@@ -539,9 +539,9 @@ idle_start_reverify(struct lg_thread *th)
 	}
 }
 
-/* The queues of the server's end of c (IPv4 only); 0 or -1. */
+/* The server's end of c, as /proc shows it (IPv4 only); 0 or -1. */
 static int
-server_queues(const struct lconn *c, long *tx, long *rx)
+server_socket(const struct lconn *c, struct proc_tcp_sock *ps)
 {
 	struct sockaddr_in ours, theirs;
 	socklen_t ol = sizeof(ours), tl = sizeof(theirs);
@@ -550,7 +550,7 @@ server_queues(const struct lconn *c, long *tx, long *rx)
 	    getpeername(c->fd, (struct sockaddr *)&theirs, &tl) < 0 ||
 	    ours.sin_family != AF_INET)
 		return -1;
-	return proc_tcp_queues(&theirs, &ours, tx, rx);
+	return proc_tcp_sock(&theirs, &ours, ps);
 }
 
 /*
@@ -565,7 +565,7 @@ socket_state(const struct lconn *c, char *buf, size_t size)
 	struct tcp_info ti = { 0 };
 	socklen_t len = sizeof(ti);
 	int unread = -1, unsent = -1, n;
-	long tx, rx;
+	struct proc_tcp_sock ps;
 
 	(void)ioctl(c->fd, SIOCINQ, &unread);
 	(void)ioctl(c->fd, SIOCOUTQ, &unsent);
@@ -574,8 +574,10 @@ socket_state(const struct lconn *c, char *buf, size_t size)
 	    "backoff %u, rto %u ms",
 	    (unsigned long long)c->v.echoed, (unsigned long long)c->sent, unread,
 	    unsent, ti.tcpi_backoff, ti.tcpi_rto / 1000);
-	if (n > 0 && (size_t)n < size && server_queues(c, &tx, &rx) == 0)
-		snprintf(buf + n, size - (size_t)n, "; server's: %ld unread, %ld unsent", rx, tx);
+	if (n > 0 && (size_t)n < size && server_socket(c, &ps) == 0)
+		snprintf(buf + n, size - (size_t)n, "; server's: %ld unread, %ld unsent, "
+		    "timer %d in %ld ms, %d retransmits", ps.rx, ps.tx, ps.timer,
+		    ps.timer_ms, ps.retransmits);
 }
 
 /* Fails every connection that still waits for something. */

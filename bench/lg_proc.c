@@ -189,21 +189,23 @@ proc_tcp_addr_is(const char *field, const struct sockaddr_in *a)
 }
 
 int
-proc_tcp_queues(const struct sockaddr_in *local, const struct sockaddr_in *remote,
-    long *tx, long *rx)
+proc_tcp_sock(const struct sockaddr_in *local, const struct sockaddr_in *remote,
+    struct proc_tcp_sock *out)
 {
 	char line[512], laddr[64], raddr[64];
-	unsigned long txq, rxq;
-	int found = -1;
+	unsigned long tx, rx, when;
+	int timer, retr, found = -1;
 	FILE *f = fopen("/proc/net/tcp", "r");
 
 	if (f == NULL)
 		return -1;
 	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, " %*d: %63s %63s %*x %lx:%lx", laddr, raddr, &txq, &rxq) == 4 &&
+		if (sscanf(line, " %*d: %63s %63s %*x %lx:%lx %x:%lx %x", laddr, raddr,
+		    &tx, &rx, &timer, &when, &retr) == 7 &&
 		    proc_tcp_addr_is(laddr, local) && proc_tcp_addr_is(raddr, remote)) {
-			*tx = (long)txq;
-			*rx = (long)rxq;
+			*out = (struct proc_tcp_sock){ .tx = (long)tx, .rx = (long)rx,
+			    .timer = timer, .timer_ms = (long)when * 1000 / sysconf(_SC_CLK_TCK),
+			    .retransmits = retr };
 			found = 0;
 		}
 	}

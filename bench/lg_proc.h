@@ -35,12 +35,20 @@ int proc_sample_tree(pid_t root, bool with_memory, struct proc_sample *out);
  */
 int proc_system_cpu(double *busy_s, double *steal_s);
 
+/* An IPv4 TCP socket as /proc/net/tcp shows it. */
+struct proc_tcp_sock {
+	long tx;                    /* bytes sent and not yet acknowledged */
+	long rx;                    /* bytes received and not yet read */
+	int timer;                  /* 1 retransmit, 4 zero-window probe, 0 none... */
+	long timer_ms;              /* when the timer fires */
+	int retransmits;            /* unanswered retransmissions or probes */
+};
+
 /*
- * The send and receive queues (bytes not yet acknowledged, bytes not yet
- * read) of the IPv4 TCP socket bound to local and connected to remote, as
- * /proc/net/tcp shows them. 0, or -1 if there is no such socket.
+ * Looks up the socket bound to local and connected to remote. 0, or -1 if
+ * there is no such socket.
  */
-int proc_tcp_queues(const struct sockaddr_in *local,
-    const struct sockaddr_in *remote, long *tx, long *rx);
+int proc_tcp_sock(const struct sockaddr_in *local,
+    const struct sockaddr_in *remote, struct proc_tcp_sock *out);
 
 #endif
