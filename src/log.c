@@ -21,6 +21,8 @@
 #define LOG_QUEUE_LEN  1024
 #define LOG_STOP_WAIT_S 2
 #define LOG_FORK_WAIT_MS 200
+#define LOG_BATCH_LINES 64      /* lines written together at once */
+#define LOG_BATCH_WAIT_MS 5     /* the longest a line waits for a batch */
 
 struct log_line {
 	int prio;
@@ -135,13 +137,49 @@ log_emit(int prio, const char *text)
 	pthread_mutex_unlock(&lg.emit);
 }
 
-/* Takes the oldest queued line; the caller holds the lock. */
-static void
-log_dequeue(struct log_line *out)
+/* The time ms milliseconds from now on clock. */
+static struct timespec
+log_deadline(clockid_t clock, long ms)
 {
-	*out = lg.queue[lg.head];
-	lg.head = (lg.head + 1) % LOG_QUEUE_LEN;
-	lg.count--;
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += ms % 1000 * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/*
+ * Lets a first line wait LOG_BATCH_WAIT_MS for others, unless
+ * LOG_BATCH_LINES are queued sooner or echod is stopping; the caller
+ * holds the lock. Written in batches, lines cost a wakeup of this thread
+ * and of the syslog daemon per batch instead of per line.
+ */
+static void
+log_gather_batch(void)
+{
+	struct timespec until = log_deadline(CLOCK_MONOTONIC, LOG_BATCH_WAIT_MS);
+
+	while (lg.count > 0 && lg.count < LOG_BATCH_LINES && !lg.stopping)
+		if (pthread_cond_clockwait(&lg.wake, &lg.lock, CLOCK_MONOTONIC, &until) != 0)
+			break;
+}
+
+/*
+ * Writes the n lines from the head of the queue, without the lock: they
+ * stay counted until written, so no caller writes to their slots.
+ */
+static void
+log_emit_queued(size_t head, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct log_line *line = &lg.queue[(head + i) % LOG_QUEUE_LEN];
+		log_emit(line->prio, line->text);
+	}
 }
 
 /* Says how many lines were dropped, once half the queue is free again. */
@@ -164,8 +202,6 @@ log_report_dropped(void)
 static void *
 log_thread(void *arg)
 {
-	struct log_line line;
-
 	(void)arg;
 	pthread_mutex_lock(&lg.lock);
 	lg.started = 1;
@@ -173,11 +209,16 @@ log_thread(void *arg)
 	for (;;) {
 		while (lg.count == 0 && !lg.stopping)
 			pthread_cond_wait(&lg.wake, &lg.lock);
+		log_gather_batch();
 		if (lg.count == 0)
 			break;
-		log_dequeue(&line);
+		size_t head = lg.head, n = lg.count;
 		pthread_mutex_unlock(&lg.lock);
-		log_emit(line.prio, line.text);
+		log_emit_queued(head, n);
+		pthread_mutex_lock(&lg.lock);
+		lg.head = (head + n) % LOG_QUEUE_LEN;
+		lg.count -= n;
+		pthread_mutex_unlock(&lg.lock);
 		log_report_dropped();
 		pthread_mutex_lock(&lg.lock);
 	}
@@ -237,14 +278,8 @@ log_stop(void)
 bool
 log_before_fork(void)
 {
-	struct timespec deadline;
+	struct timespec deadline = log_deadline(CLOCK_REALTIME, LOG_FORK_WAIT_MS);
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_nsec += LOG_FORK_WAIT_MS * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	return pthread_mutex_timedlock(&lg.emit, &deadline) == 0;
 }
 
@@ -280,9 +315,13 @@ log_dropped_total(void)
 	return n;
 }
 
-/* Hands a line to the logger thread, or drops and counts it when full. */
+/*
+ * Hands a line (len bytes, shorter than LOG_LINE_MAX) to the logger
+ * thread, or drops and counts it when the queue is full. The thread is
+ * woken for the first line and for a full batch: see log_gather_batch.
+ */
 static void
-log_enqueue(int prio, const char *text)
+log_enqueue(int prio, const char *text, size_t len)
 {
 	pthread_mutex_lock(&lg.lock);
 	if (lg.count == LOG_QUEUE_LEN) {
@@ -291,9 +330,10 @@ log_enqueue(int prio, const char *text)
 	} else {
 		struct log_line *slot = &lg.queue[(lg.head + lg.count) % LOG_QUEUE_LEN];
 		slot->prio = prio;
-		snprintf(slot->text, sizeof(slot->text), "%s", text);
+		memcpy(slot->text, text, len + 1);
 		lg.count++;
-		pthread_cond_signal(&lg.wake);
+		if (lg.count == 1 || lg.count == LOG_BATCH_LINES)
+			pthread_cond_signal(&lg.wake);
 	}
 	pthread_mutex_unlock(&lg.lock);
 }
@@ -310,7 +350,7 @@ log_vmsg(int prio, int errnum, const char *fmt, va_list ap)
 	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(text))
 		snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(errnum));
 	if (__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
-		log_enqueue(prio, text);
+		log_enqueue(prio, text, strlen(text));
 	else
 		log_emit(prio, text);
 }
