@@ -13,6 +13,8 @@
  *  6. once the worker serves: report ready, point stdio at /dev/null,
  *     supervise until stopped.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +47,35 @@ usage(FILE *out)
 	    "  -V          print the version\n", ECHOD_CONF_PATH);
 }
 
+/*
+ * path, made absolute from the directory echod was started in: the
+ * daemon works from "/", and reads the config file again on a reload and
+ * removes the pidfile at exit. buf holds the result (PATH_MAX bytes).
+ */
+static const char *
+absolute_path(const char *path, char *buf)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || path[0] == '\0')
+		return path;
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		fprintf(stderr, "echod: cannot find the current directory for %s: %s\n",
+		    path, strerror(errno));
+		exit(EXIT_OSERR);
+	}
+	if ((size_t)snprintf(buf, PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX) {
+		fprintf(stderr, "echod: %s/%s: path too long\n", cwd, path);
+		exit(EXIT_USAGE);
+	}
+	return buf;
+}
+
 /* Parses argv into opts; exits on -h, -V and usage errors. */
 static void
 parse_options(int argc, char **argv, struct options *opts)
 {
+	static char config_buf[PATH_MAX], pidfile_buf[PATH_MAX];
 	int ch;
 
 	opts->config_path = ECHOD_CONF_PATH;
@@ -75,6 +102,9 @@ parse_options(int argc, char **argv, struct options *opts)
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
+	opts->config_path = absolute_path(opts->config_path, config_buf);
+	if (opts->pidfile != NULL)
+		opts->pidfile = absolute_path(opts->pidfile, pidfile_buf);
 }
 
 static void
@@ -139,6 +169,8 @@ main(int argc, char **argv)
 	struct pidfile pf;
 	int status;
 
+	if (stdio_fill_closed() < 0)
+		return EXIT_OSERR;
 	parse_options(argc, argv, &opts);
 	m.config_path = opts.config_path;
 	m.cfg = load_config(&opts);

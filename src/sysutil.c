@@ -52,6 +52,19 @@ close_quietly(int fd)
 }
 
 int
+stdio_fill_closed(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd < 0)
+		return -1;
+	close_quietly(fd);
+	return 0;
+}
+
+int
 stdio_to_devnull(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -5,9 +5,14 @@ connect right after it returns succeeds, no retry); the pidfile holds the
 daemon's pid; the daemon is detached (not our child, another session, not
 a session leader after the second fork), its stdio is /dev/null, its cwd
 is / and its umask 022; SIGTERM stops it and removes the pidfile.
+Relative -c and -p paths name files in the directory echod was started
+in, for a reload and at exit too. Started with stdin and stdout closed,
+echod still serves and keeps its pidfile locked (no file of its own
+takes fd 0, 1 or 2, which it later points at /dev/null).
 """
 import os
 import signal
+import subprocess
 
 import procinfo
 from client import Client
@@ -46,3 +51,55 @@ def test_daemon_mode(new_echod, tmp_path):
     os.kill(pid, signal.SIGTERM)
     wait_until(lambda: not procinfo.alive(pid), what="the daemon to exit on SIGTERM")
     assert not os.path.exists(pidfile), "pidfile left behind"
+
+
+def _greeting(port):
+    with Client("127.0.0.1", port, timeout=5) as c:
+        return c.recv_until(b"\n")
+
+
+def _daemon_pid(pidfile):
+    with open(pidfile) as f:
+        return int(f.read())
+
+
+def _stop_daemon(pid, pidfile):
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not procinfo.alive(pid), what="the daemon to exit on SIGTERM")
+    assert not os.path.exists(pidfile), "pidfile left behind"
+
+
+def test_relative_paths_are_taken_from_the_start_directory(new_echod):
+    d = new_echod(greeting="one\n")
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+    res = subprocess.run([d.binary, "-c", "echod.conf", "-p", "echod.pid"],
+                         cwd=d.dir, stdin=subprocess.DEVNULL,
+                         capture_output=True, timeout=10)
+    assert res.returncode == 0, res
+    pid = _daemon_pid(pidfile)
+    assert _greeting(d.port) == b"one\n"
+
+    d.write_config(greeting="two\n")
+    os.kill(pid, signal.SIGHUP)
+    wait_until(lambda: _greeting(d.port) == b"two\n",
+               what="the reloaded greeting from a config named by a relative path")
+    _stop_daemon(pid, pidfile)
+
+
+def test_closed_stdin_and_stdout_at_start(new_echod):
+    d = new_echod()
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+    res = subprocess.run([d.binary, "-c", d.conf, "-p", pidfile],
+                         preexec_fn=lambda: (os.close(0), os.close(1)),
+                         stderr=subprocess.PIPE, timeout=10)
+    assert res.returncode == 0, res
+    pid = _daemon_pid(pidfile)
+    assert _greeting(d.port) == GREETING
+
+    second = subprocess.run([d.binary, "-c", d.conf, "-p", pidfile],
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+    assert second.returncode != 0, "a second echod started beside the first"
+    assert b"another echod is running (pid %d)" % pid in second.stderr, second
+    _stop_daemon(pid, pidfile)
