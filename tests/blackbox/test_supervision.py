@@ -180,6 +180,7 @@ def test_killed_master_leaves_no_worker(start_echod):
 def test_sigterm_to_every_process_still_drains(start_echod):
     """systemd's default KillMode signals the worker too: still a drain."""
     d = start_echod(shutdown_timeout=30)
+    d.wait_probes_gone()                # the count below is of c alone
     c = d.connect()
     c.expect(GREETING)
     worker = d.worker_pid()
