@@ -487,7 +487,7 @@ master_feed_watchdog(struct master *m, uint64_t now)
 
 	if (serving != NULL && now - serving->heard_ms < HEARTBEAT_STALE_MS)
 		notify("WATCHDOG=1");
-	m->watchdog_at_ms = now + m->watchdog_ms / 4;
+	m->watchdog_at_ms = now + (m->watchdog_ms >= 4 ? m->watchdog_ms / 4 : 1);
 }
 
 static void

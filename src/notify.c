@@ -35,7 +35,9 @@ notify_watchdog_ms(void)
 {
 	uint64_t usec = 0;
 
-	return sd_watchdog_enabled(0, &usec) > 0 ? usec / 1000 : 0;
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return (usec + 999) / 1000;     /* below a millisecond is still on */
 }
 
 int

@@ -20,6 +20,14 @@ def stat(pid):
             "pgrp": int(fields[2]), "session": int(fields[3])}
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time pid has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        text = f.read()
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid):
     """The pids whose parent is pid, oldest first."""
     kids = []

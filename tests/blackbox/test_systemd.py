@@ -101,6 +101,25 @@ def test_watchdog_fed_only_while_the_worker_answers(new_echod, tmp_path, monkeyp
     d.stop()
 
 
+def test_short_watchdog_is_fed_without_spinning(new_echod, tmp_path, monkeypatch):
+    """A WATCHDOG_USEC under 4 ms once made the feeding interval 0 ms: the
+    master spun at a full core. It must feed at least every millisecond
+    and still mostly sleep."""
+    monkeypatch.setenv("WATCHDOG_USEC", "3000")
+    d, ns = _notify_echod(new_echod, tmp_path, monkeypatch)
+    ns.wait_for("WATCHDOG=1")
+    fed_from = len(ns.messages)
+    cpu_from = procinfo.cpu_seconds(d.pid)
+    window = Deadline(1.0)              # the span the CPU time is measured over
+    while not window.expired():
+        ns.read(window.remaining() or 0.01)
+    used = procinfo.cpu_seconds(d.pid) - cpu_from
+    fed = sum("WATCHDOG=1" in m for m in ns.messages[fed_from:])
+    assert fed >= 300, "WATCHDOG=1 only %d times in 1 s with a 3 ms watchdog" % fed
+    assert used < 0.5, "the master used %.2f s of CPU in 1 s" % used
+    d.stop()
+
+
 def test_socket_activation(new_echod, tmp_path):
     d = new_echod()             # its config names another port
     port = free_port()
