@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -50,6 +51,23 @@ privdrop_ids(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Empties the permitted, effective and inheritable sets. A change of user
+ * from root empties the first two, not the inheritable one.
+ */
+static int
+privdrop_capsets(void)
+{
+	struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	if (syscall(SYS_capset, &head, none) < 0) {
+		log_err("capset");
+		return -1;
+	}
+	return 0;
+}
+
 int
 privdrop(const struct config *cfg)
 {
@@ -60,7 +78,7 @@ privdrop(const struct config *cfg)
 		    "not changing user", cfg->user);
 		return 0;
 	}
-	if (privdrop_bounding() < 0 || privdrop_ids(cfg) < 0)
+	if (privdrop_bounding() < 0 || privdrop_ids(cfg) < 0 || privdrop_capsets() < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		log_err("prctl PR_SET_NO_NEW_PRIVS");

@@ -1,8 +1,8 @@
 """test_privileges.py: the worker process gives up root.
 
 Covers: started as root with user = "nobody", the worker runs as nobody
-and nogroup with no supplementary group, no capability in any set and
-no_new_privs, while the master (which keeps root to bind and to start
+and nogroup with no supplementary group, no capability in any set (even
+when started with inheritable ones) and no_new_privs, while the master (which keeps root to bind and to start
 workers) binds a port below 1024 that the worker then serves; an unknown
 user or group is a config error naming file, line and key.
 """
@@ -37,7 +37,12 @@ def test_worker_drops_to_user(new_echod):
     d.settings["port"] = _free_low_port()
     d.fixed_port = True
     d.write_config()
+    # Started with inheritable capabilities, which a change of user keeps.
+    plain_argv = d.argv
+    d.argv = lambda *a, **kw: (["setpriv", "--inh-caps", "+net_bind_service,+net_raw", "--"]
+                               + plain_argv(*a, **kw))
     d.start()
+    assert int(procinfo.status_field(d.pid, "CapInh"), 16) != 0
     worker = d.worker_pid()
     status = {k: procinfo.status_field(worker, k)
               for k in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff",
