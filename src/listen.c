@@ -90,8 +90,6 @@ listener_renew(struct listener *l, const struct listeners *cur,
 		addr_format(&l->addr, l->name, sizeof(l->name));
 		if ((old = listeners_find(cur, l->name)) != NULL) {
 			*l = *old;
-			if (listen(l->fd, cfg->backlog) < 0)
-				log_warn("listen %s (new backlog)", l->name);
 			return 0;
 		}
 	}
@@ -111,6 +109,14 @@ listeners_update(const struct listeners *cur, struct listeners *next,
 		next->count++;
 	}
 	return 0;
+}
+
+void
+listeners_set_backlog(const struct listeners *ls, int backlog)
+{
+	for (size_t i = 0; i < ls->count; i++)
+		if (listen(ls->list[i].fd, backlog) < 0)
+			log_warn("listen %s (new backlog %d)", ls->list[i].name, backlog);
 }
 
 void

@@ -33,11 +33,15 @@ int listeners_adopt(struct listeners *ls, int n);
 
 /*
  * Fills next with the listeners cfg asks for, reusing cur's socket for an
- * address that stays (its backlog updated) and binding the new ones.
- * Returns 0, or -1 (logged) with nothing new left open.
+ * address that stays (its backlog unchanged until listeners_set_backlog)
+ * and binding the new ones. Returns 0, or -1 (logged) with nothing new
+ * left open.
  */
 int listeners_update(const struct listeners *cur, struct listeners *next,
     const struct config *cfg);
+
+/* Gives every socket of ls a new backlog (failures logged). */
+void listeners_set_backlog(const struct listeners *ls, int backlog);
 
 /* Closes the sockets of ls that keep does not hold, and empties ls. */
 void listeners_close_except(struct listeners *ls, const struct listeners *keep);

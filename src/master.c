@@ -171,6 +171,7 @@ master_spawn(struct master *m, struct config *cfg, struct listeners *ls)
 	}
 	if (wproc_spawn(w, cfg, ls, fds, nfds, m->ready_fd >= 0, now_ms()) < 0)
 		return NULL;
+	w->reload = false;
 	m->nworkers++;
 	return w;
 }
@@ -214,6 +215,8 @@ master_finish_reload(struct master *m)
 {
 	m->retiring_pid = 0;
 	log_notice("reloaded %s", m->config_path);
+	if (m->stopping)
+		return;
 	notify("READY=1");
 	master_reload_if_queued(m);
 }
@@ -227,6 +230,8 @@ master_commit_reload(struct master *m, struct wproc *w)
 	listeners_close_except(&m->listeners, &m->next_listeners);
 	m->listeners = m->next_listeners;
 	m->next_listeners.count = 0;
+	if (w->cfg->backlog != m->cfg->backlog && !m->socket_activated)
+		listeners_set_backlog(&m->listeners, w->cfg->backlog);
 	config_unref(m->cfg);
 	m->cfg = config_ref(w->cfg);
 	log_open(m->cfg->log_facility, m->cfg->log_level);
@@ -243,7 +248,7 @@ static void
 master_worker_ready(struct master *m, struct wproc *w)
 {
 	bool first = m->ready_fd >= 0 || !m->announced;
-	bool reload = w->cfg != m->cfg;
+	bool reload = w->reload;
 
 	if (!first && !reload)
 		log_notice("worker %ld serves again", (long)w->pid);
@@ -283,14 +288,30 @@ master_crash_backoff(struct master *m, uint64_t now)
 	return m->backoff_ms;
 }
 
-/* A reload's worker died before serving: keep everything as it was. */
+/*
+ * A reload's worker died before serving: keep everything as it was. If no
+ * worker serves meanwhile (the old one died too, or was waiting out a
+ * crash loop), one is started with the running configuration.
+ */
 static void
 master_abandon_reload(struct master *m, const char *how)
 {
 	log_errx("reload failed: the new worker %s before serving; keeping the "
 	    "running configuration", how);
 	listeners_close_except(&m->next_listeners, &m->listeners);
+	if (!m->stopping && master_in_state(m, WPROC_SERVING) == NULL)
+		m->respawn_at_ms = now_ms() + m->backoff_ms;
 	notify("READY=1");
+}
+
+/* The reload's worker, while one is starting. */
+static struct wproc *
+master_reload_starting(struct master *m)
+{
+	for (int i = 0; i < m->nworkers; i++)
+		if (m->workers[i].state == WPROC_STARTING && m->workers[i].reload)
+			return &m->workers[i];
+	return NULL;
 }
 
 static void
@@ -303,13 +324,17 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 		    "worker %ld %s", (long)w->pid, how);
 		return;
 	}
-	if (w->state == WPROC_STARTING && w->cfg != m->cfg) {
+	if (w->state == WPROC_STARTING && w->reload) {
 		master_abandon_reload(m, how);
 		return;
 	}
 	if (!m->announced) {
 		log_errx("worker %ld %s before serving", (long)w->pid, how);
 		m->exit_status = EXIT_OSERR;
+		return;
+	}
+	if (master_reload_starting(m) != NULL) {
+		log_errx("worker %ld %s; the reload's worker takes over", (long)w->pid, how);
 		return;
 	}
 	log_errx("worker %ld %s; starting another", (long)w->pid, how);
@@ -350,6 +375,8 @@ master_reap(struct master *m)
 		master_worker_died(m, w, how);
 		master_forget(m, w);
 	}
+	if (!m->stopping)
+		master_reload_if_queued(m);
 }
 
 /* ---- reload and stop ---- */
@@ -375,7 +402,10 @@ static void
 master_reload(struct master *m)
 {
 	struct config *next;
+	struct wproc *w;
 
+	if (m->stopping)
+		return;
 	if (master_in_state(m, WPROC_STARTING) != NULL || m->retiring_pid != 0) {
 		m->reload_queued = true;    /* once the one under way is done */
 		return;
@@ -391,10 +421,12 @@ master_reload(struct master *m)
 	if (strcmp(next->pidfile, m->cfg->pidfile) != 0)
 		log_warnx("reload: a pidfile change needs a restart");
 	master_raise_fd_limit(next);
-	if (master_spawn(m, next, &m->next_listeners) == NULL)
+	if ((w = master_spawn(m, next, &m->next_listeners)) == NULL) {
 		master_abandon_reload(m, "could not be started");
-	else
+	} else {
+		w->reload = true;
 		m->respawn_at_ms = 0;       /* the new worker will serve */
+	}
 	config_unref(next);
 }
 
@@ -424,6 +456,7 @@ master_stop(struct master *m, int sig)
 	}
 	notify("STOPPING=1");
 	m->stopping = true;
+	m->reload_queued = false;
 	m->respawn_at_ms = 0;
 	listeners_close_except(&m->next_listeners, &m->listeners);
 	listeners_close(&m->listeners);

@@ -24,6 +24,7 @@ struct wproc {
 	int status_fd;          /* the read end of its status pipe; -1 at EOF */
 	enum wproc_state state;
 	struct config *cfg;     /* a reference: what it serves with */
+	bool reload;            /* started by a reload: its READY commits it */
 	uint64_t started_ms;
 	uint64_t heard_ms;      /* when its last message came */
 	struct serve_msg last;  /* its latest heartbeat */

@@ -1,0 +1,148 @@
+"""test_reload_races.py: a reload meeting a stop, a crash or another reload.
+
+Covers: a stop right after two SIGHUPs ends as soon as the replaced
+worker has drained (no new worker serving until shutdown_timeout; the
+window in which the second SIGHUP is still queued when the stop comes is
+under a millisecond, so this does not catch every ordering); the serving worker killed while a
+reload's worker starts: the reload's worker takes over, and the listening
+sockets survive the next crash; a reload whose worker cannot start,
+during the back-off of a crash loop, still leaves a worker serving; a
+SIGHUP that comes while a failing reload starts is carried out after it;
+a reload that fails keeps the listen backlog. A worker is made unable to
+start by RLIMIT_NPROC, which binds it once it runs as "nobody" (so those
+tests need root).
+"""
+import os
+import re
+import resource
+import signal
+import socket
+
+import pytest
+
+import procinfo
+from client import Client, connect_refused
+from waits import wait_until
+
+
+def _greeting(d):
+    with Client("127.0.0.1", d.port, timeout=5) as c:
+        return c.recv_until(b"\n")
+
+
+def _greeting_or_none(d):
+    try:
+        return _greeting(d)
+    except OSError:
+        return None
+
+
+def _killed(d, pid):
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not procinfo.child_of(pid, d.pid), what="worker %d to die" % pid)
+
+
+def test_reload_queued_before_a_stop_is_dropped(start_echod):
+    d = start_echod(shutdown_timeout=30, greeting="one\n")
+    held = d.connect()                  # keeps the replaced worker draining
+    held.expect(b"one\n")
+    d.write_config(greeting="two\n")
+    d.signal(signal.SIGHUP)
+    d.signal(signal.SIGHUP)             # queued until the replaced one stops
+    wait_until(lambda: _greeting_or_none(d) == b"two\n", what="the first reload")
+    d.signal(signal.SIGTERM)
+    d.wait_stderr(r"^echod: stopping on SIGTERM")
+    wait_until(lambda: connect_refused("127.0.0.1", d.port),
+               what="the listening socket to close on SIGTERM")
+    held.close()
+    # Had the queued reload run once the replaced worker stopped, a new
+    # worker would serve until shutdown_timeout (30 s) ran out.
+    assert d.wait_exit(timeout=10) == 0, d.stderr()
+
+
+def test_worker_killed_while_a_reload_starts(start_echod):
+    d = start_echod(greeting="one\n")
+    old = d.worker_pid()
+    d.write_config(greeting="two\n")
+    d.signal(signal.SIGHUP)
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: _greeting_or_none(d) == b"two\n",
+               what="the reload's greeting after the old worker died")
+    now = d.worker_pid()
+    _killed(d, now)
+    wait_until(lambda: _greeting_or_none(d) == b"two\n",
+               what="a new worker after the next crash, on the same sockets")
+    d.wait_stderr(r"^echod: reloaded ")
+    assert len(re.findall(r"^echod: reloaded ", d.stderr(), re.M)) == 1, d.stderr()
+
+
+def _nobody_with_nproc(start_echod, **settings):
+    """echod whose worker runs as nobody under a low RLIMIT_NPROC: a config
+    with many threads cannot start a worker."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: echod only changes user when started as root")
+    d = start_echod(user="nobody", threads=1, listen=["127.0.0.1"], **settings)
+    resource.prlimit(d.pid, resource.RLIMIT_NPROC, (16, 16))
+    return d
+
+
+def test_failed_reload_during_crash_backoff_still_serves(start_echod):
+    d = _nobody_with_nproc(start_echod)
+    d.wait_probes_gone()
+    for _ in range(5):                  # a crash loop: the master backs off
+        w = d.worker_pid()
+        _killed(d, w)
+    d.wait_stderr(r"^echod: the worker died 5 times within")
+    d.write_config(threads=64)          # more threads than nobody may have
+    d.signal(signal.SIGHUP)
+    d.wait_stderr(r"^echod: reload failed: the new worker")
+    wait_until(lambda: _greeting_or_none(d) is not None, timeout=20,
+               what="a worker serving again after the failed reload")
+
+
+def test_sighup_during_a_failing_reload_is_carried_out(start_echod):
+    d = _nobody_with_nproc(start_echod, greeting="one\n")
+    d.write_config(threads=64, greeting="two\n")
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: len(procinfo.children(d.pid)) > 1 or "reload failed" in d.stderr(),
+               what="the master to have read the failing config")
+    d.write_config(threads=1, greeting="three\n")
+    d.signal(signal.SIGHUP)             # while the failing one starts
+    d.wait_stderr(r"^echod: reload failed: the new worker")
+    wait_until(lambda: _greeting_or_none(d) == b"three\n",
+               what="the second SIGHUP's reload")
+
+
+def _established(socks):
+    n = 0
+    for s in socks:
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            try:
+                s.getpeername()
+                n += 1
+            except OSError:
+                pass
+    return n
+
+
+def test_failed_reload_keeps_the_backlog(start_echod):
+    d = start_echod(backlog=16, listen=["127.0.0.1"])
+    d.wait_probes_gone()
+    d.write_config(backlog=2, listen=["127.0.0.1", "192.0.2.1"])   # not ours
+    d.signal(signal.SIGHUP)
+    d.wait_stderr(r"^echod: reload failed, keeping the running configuration")
+    worker = d.worker_pid()
+    os.kill(worker, signal.SIGSTOP)     # nobody accepts: the queue fills
+    socks = []
+    try:
+        for _ in range(10):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", d.port))
+            socks.append(s)
+        wait_until(lambda: _established(socks) == 10, timeout=5,
+                   what="10 connections queued (backlog 16; 2 would queue 3)")
+    finally:
+        os.kill(worker, signal.SIGCONT)
+        for s in socks:
+            s.close()
