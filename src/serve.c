@@ -19,6 +19,9 @@
 #include "sysutil.h"
 #include "worker.h"
 
+#define SERVE_BEAT_MS 1000          /* the heartbeat's period */
+#define SERVE_DRAIN_POLL_MS 100     /* how often a drain checks the pool */
+
 struct serve {
 	struct config *cfg;
 	struct listeners *ls;
@@ -79,14 +82,40 @@ serve_log_stats(struct serve *s)
 	    (unsigned long long)in, (unsigned long long)out, log_dropped_total());
 }
 
+/*
+ * Sends the heartbeat once it is due (every SERVE_BEAT_MS, however many
+ * signals come meanwhile); false once the master is gone.
+ */
+static bool
+serve_beat(struct serve *s, uint64_t *due_ms)
+{
+	uint64_t now = now_ms();
+
+	if (now < *due_ms)
+		return true;
+	*due_ms = now + SERVE_BEAT_MS;
+	return serve_report(s, SERVE_STATS);
+}
+
+/* Waits for a signal until due_ms at most; the signal, or -1. */
+static int
+serve_wait_signal(struct serve *s, uint64_t due_ms)
+{
+	uint64_t now = now_ms(), left = due_ms > now ? due_ms - now : 0;
+	struct timespec wait = { .tv_sec = (time_t)(left / 1000),
+	    .tv_nsec = (long)(left % 1000) * 1000000L };
+
+	return sigtimedwait(&s->signals, NULL, &wait);
+}
+
 /* Serves signals and heartbeats; returns the signal that says stop. */
 static int
 serve_wait_for_stop(struct serve *s)
 {
-	struct timespec beat = { .tv_sec = 1 };
+	uint64_t due_ms = now_ms() + SERVE_BEAT_MS;
 
 	for (;;) {
-		int sig = sigtimedwait(&s->signals, NULL, &beat);
+		int sig = serve_wait_signal(s, due_ms);
 
 		if (sig == SIGUSR1)
 			serve_log_stats(s);
@@ -94,7 +123,7 @@ serve_wait_for_stop(struct serve *s)
 			return 0;
 		else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGUSR2)
 			return sig;
-		else if (sig < 0 && errno == EAGAIN && !serve_report(s, SERVE_STATS))
+		if (!serve_beat(s, &due_ms))
 			return 0;       /* the master is gone */
 	}
 }
@@ -116,11 +145,15 @@ serve_log_stop(struct serve *s, int sig)
 		    "to %d s)", sigabbrev_np(sig), open, timeout);
 }
 
-/* Stops accepting, lets go of the listeners, waits for the pool to drain. */
+/*
+ * Stops accepting, lets go of the listeners, waits for the pool to drain;
+ * the heartbeat goes on, so that the master's count of open connections
+ * follows the drain.
+ */
 static void
 serve_stop(struct serve *s, int sig)
 {
-	struct timespec poll = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	uint64_t due_ms = now_ms() + SERVE_BEAT_MS;
 	uint64_t timeout_ms = sig == SIGQUIT ? 0 : (uint64_t)s->cfg->shutdown_timeout * 1000;
 
 	serve_log_stop(s, sig);
@@ -133,10 +166,12 @@ serve_stop(struct serve *s, int sig)
 	 * process of the unit, the master's own then arrives too.
 	 */
 	while (!worker_pool_finished(&s->pool)) {
-		if (sigtimedwait(&s->signals, NULL, &poll) == SIGQUIT) {
+		uint64_t poll_ms = now_ms() + SERVE_DRAIN_POLL_MS;
+		if (serve_wait_signal(s, poll_ms < due_ms ? poll_ms : due_ms) == SIGQUIT) {
 			log_notice("SIGQUIT while stopping: closing every connection now");
 			worker_pool_stop(&s->pool, now_ms());
 		}
+		(void)serve_beat(s, &due_ms);
 	}
 	worker_pool_join(&s->pool);
 }

@@ -101,6 +101,45 @@ def test_watchdog_fed_only_while_the_worker_answers(new_echod, tmp_path, monkeyp
     d.stop()
 
 
+def test_watchdog_fed_while_sigusr1_comes_often(new_echod, tmp_path, monkeypatch):
+    """Each SIGUSR1 (a stats request) used to restart the worker's wait
+    for its next heartbeat: asked every 0.3 s, it never sent one, and
+    after 2.5 s the master stopped feeding a healthy worker's watchdog."""
+    monkeypatch.setenv("WATCHDOG_USEC", "2000000")
+    d, ns = _notify_echod(new_echod, tmp_path, monkeypatch)
+    ns.wait_for("WATCHDOG=1")
+    asking = Deadline(4.5)
+    late_from = None                    # the messages after 3 s of requests
+    while not asking.expired():
+        d.signal(signal.SIGUSR1)
+        pause = Deadline(0.3)           # the pace of the requests
+        while not pause.expired():
+            ns.read(pause.remaining() or 0.01)
+        if late_from is None and asking.remaining() < 1.5:
+            late_from = len(ns.messages)
+    assert any("WATCHDOG=1" in m for m in ns.messages[late_from:]), \
+        "no WATCHDOG=1 after 3 s of SIGUSR1 every 0.3 s"
+    d.stop()
+
+
+def test_status_follows_a_drain(new_echod, tmp_path, monkeypatch):
+    """A worker replaced by a reload reports its open connections while it
+    drains, not the count it had when it stopped accepting."""
+    d, ns = _notify_echod(new_echod, tmp_path, monkeypatch, shutdown_timeout=30)
+    d.wait_probes_gone()
+    clients = [d.connect() for _ in range(5)]
+    for c in clients:
+        c.expect(GREETING)
+    ns.wait_for("STATUS=5 connections open")
+    d.signal(signal.SIGHUP)
+    ns.wait_for("READY=1")
+    for c in clients[1:]:
+        c.close()
+    ns.wait_for("STATUS=1 connections open")
+    clients[0].close()
+    d.stop()
+
+
 def test_short_watchdog_is_fed_without_spinning(new_echod, tmp_path, monkeypatch):
     """A WATCHDOG_USEC under 4 ms once made the feeding interval 0 ms: the
     master spun at a full core. It must feed at least every millisecond
@@ -117,7 +156,12 @@ def test_short_watchdog_is_fed_without_spinning(new_echod, tmp_path, monkeypatch
     fed = sum("WATCHDOG=1" in m for m in ns.messages[fed_from:])
     assert fed >= 300, "WATCHDOG=1 only %d times in 1 s with a 3 ms watchdog" % fed
     assert used < 0.5, "the master used %.2f s of CPU in 1 s" % used
-    d.stop()
+    # Read on while it stops, as systemd would: a full notify socket
+    # blocks the master's sd_notify().
+    d.signal(signal.SIGTERM)
+    wait_until(lambda: (ns.read(0.01), d.proc.poll() is not None)[1],
+               what="echod to stop")
+    assert d.proc.returncode == 0
 
 
 def test_socket_activation(new_echod, tmp_path):
