@@ -381,7 +381,7 @@ worker_main(void *arg)
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &evs[i]);
 		worker_timers(w);
-		cpushare_check(&w->cpushare, now);
+		cpushare_check(&w->cpushare, n > 0 ? now_us() : now);
 	}
 	pthread_mutex_lock(&w->pool->lock);
 	w->pool->exited++;
