@@ -132,7 +132,13 @@ int
 listeners_adopt(struct listeners *ls, int n)
 {
 	ls->count = 0;
-	for (int i = 0; i < n && i < CONFIG_MAX_LISTEN; i++) {
+	if (n > CONFIG_MAX_LISTEN) {
+		/* Left unserved, the rest would take clients that wait forever. */
+		log_errx("systemd passed %d sockets; echod serves at most %d", n,
+		    CONFIG_MAX_LISTEN);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
 		struct listener *l = &ls->list[i];
 		socklen_t len = sizeof(l->addr);
 		int flags;
@@ -148,9 +154,6 @@ listeners_adopt(struct listeners *ls, int n)
 		addr_format(&l->addr, l->name, sizeof(l->name));
 		ls->count++;
 	}
-	if (n > CONFIG_MAX_LISTEN)
-		log_warnx("systemd passed %d sockets; using the first %d", n,
-		    CONFIG_MAX_LISTEN);
 	return 0;
 }
 

@@ -5,7 +5,8 @@ Covers: sd_notify messages captured on the test's own NOTIFY_SOCKET
 RELOADING=1 then READY=1 around a reload, also a failed one, STOPPING=1
 on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
 reaches the master); socket activation: under systemd-socket-activate
-echod serves the socket it was passed, not the configured port.
+echod serves the socket it was passed, not the configured port, and
+refuses to start with more sockets than it serves.
 """
 import os
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import time
 
 import procinfo
-from client import Client
+from client import Client, connect_refused
 from contract import GREETING
 from echodctl import free_port
 from waits import Deadline, wait_until
@@ -200,3 +201,29 @@ def _listening(port):
         return True
     except ConnectionRefusedError:
         return False
+
+
+def test_more_activated_sockets_than_echod_serves(new_echod, tmp_path):
+    """Sockets past the 16th would take clients that wait forever: echod
+    refuses to start instead, and says why."""
+    d = new_echod()
+    ports = [free_port() for _ in range(17)]
+    argv = ["systemd-socket-activate"]
+    for port in ports:
+        argv += ["-l", "127.0.0.1:%d" % port]
+    err = open(str(tmp_path / "activate.err"), "w")
+    proc = subprocess.Popen(argv + [d.binary, "-f", "-c", d.conf],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=err)
+    try:
+        wait_until(lambda: not connect_refused("127.0.0.1", ports[0]),
+                   what="systemd-socket-activate to listen")
+        with socket.create_connection(("127.0.0.1", ports[0]), timeout=5):
+            pass                        # the first client starts echod
+        assert proc.wait(10) != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = open(err.name).read()
+    assert "systemd passed 17 sockets; echod serves at most 16" in text, text
