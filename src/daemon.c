@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,21 @@ pidfile_release(struct pidfile *pf)
 	pf->fd = -1;
 }
 
-/* In the original process: waits for the daemon's word, then exits with it. */
+/*
+ * In the original process: waits for the daemon's word, then exits with
+ * it. The signals echod blocked for its own threads are let through
+ * here, so that Ctrl-C stops the wait for a start that hangs (the daemon,
+ * in a session of its own, goes on).
+ */
 static void __attribute__((noreturn))
 daemon_wait_ready(int fd)
 {
 	unsigned char status;
+	sigset_t none;
 	ssize_t n;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	do
 		n = read(fd, &status, 1);

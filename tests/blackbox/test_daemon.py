@@ -8,7 +8,8 @@ is / and its umask 022; SIGTERM stops it and removes the pidfile.
 Relative -c and -p paths name files in the directory echod was started
 in, for a reload and at exit too. Started with stdin and stdout closed,
 echod still serves and keeps its pidfile locked (no file of its own
-takes fd 0, 1 or 2, which it later points at /dev/null).
+takes fd 0, 1 or 2, which it later points at /dev/null). Ctrl-C stops
+the launching process's wait for a start that hangs; the daemon goes on.
 """
 import os
 import signal
@@ -103,3 +104,42 @@ def test_closed_stdin_and_stdout_at_start(new_echod):
     assert second.returncode != 0, "a second echod started beside the first"
     assert b"another echod is running (pid %d)" % pid in second.stderr, second
     _stop_daemon(pid, pidfile)
+
+
+def _pid_in(pidfile, other_than):
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):     # not there yet, or being written
+        return None
+    return pid if pid != other_than else None
+
+
+def test_ctrl_c_stops_the_wait_for_a_hung_start(new_echod):
+    d = new_echod(threads=1024)         # a start that takes a while
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+    for _ in range(20):     # until the daemon is caught before it serves
+        launcher = subprocess.Popen([d.binary, "-c", d.conf, "-p", pidfile],
+                                    stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        daemon = wait_until(lambda: _pid_in(pidfile, launcher.pid), interval=0.001,
+                            what="the daemon's pid in the pidfile")
+        os.kill(daemon, signal.SIGSTOP)     # its start now hangs
+        if launcher.poll() is None:
+            break
+        os.kill(daemon, signal.SIGCONT)
+        _stop_daemon(daemon, pidfile)
+    else:
+        raise AssertionError("the daemon always served before it could be stopped")
+    try:
+        launcher.send_signal(signal.SIGINT)
+        assert launcher.wait(5) == -signal.SIGINT
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        os.kill(daemon, signal.SIGCONT)
+    assert _greeting(d.port) == GREETING     # the daemon goes on
+    _stop_daemon(daemon, pidfile)
