@@ -156,9 +156,12 @@ master_private_fds(const struct master *m, const struct listeners *ls, int *fds)
 	return n;
 }
 
-/* Starts a worker serving cfg on ls; NULL (logged) if it cannot. */
+/*
+ * Starts a worker serving cfg on ls, for a reload or not; NULL (logged)
+ * if it cannot.
+ */
 static struct wproc *
-master_spawn(struct master *m, struct config *cfg, struct listeners *ls)
+master_spawn(struct master *m, struct config *cfg, struct listeners *ls, bool reload)
 {
 	int fds[MASTER_MAX_WORKERS + 3 + 2 * CONFIG_MAX_LISTEN];
 	int nfds = master_private_fds(m, ls, fds);
@@ -171,7 +174,7 @@ master_spawn(struct master *m, struct config *cfg, struct listeners *ls)
 	}
 	if (wproc_spawn(w, cfg, ls, fds, nfds, m->ready_fd >= 0, now_ms()) < 0)
 		return NULL;
-	w->reload = false;
+	w->reload = reload;
 	m->nworkers++;
 	return w;
 }
@@ -402,7 +405,6 @@ static void
 master_reload(struct master *m)
 {
 	struct config *next;
-	struct wproc *w;
 
 	if (m->stopping)
 		return;
@@ -421,12 +423,10 @@ master_reload(struct master *m)
 	if (strcmp(next->pidfile, m->cfg->pidfile) != 0)
 		log_warnx("reload: a pidfile change needs a restart");
 	master_raise_fd_limit(next);
-	if ((w = master_spawn(m, next, &m->next_listeners)) == NULL) {
+	if (master_spawn(m, next, &m->next_listeners, true) == NULL)
 		master_abandon_reload(m, "could not be started");
-	} else {
-		w->reload = true;
+	else
 		m->respawn_at_ms = 0;       /* the new worker will serve */
-	}
 	config_unref(next);
 }
 
@@ -528,7 +528,7 @@ master_timers(struct master *m, uint64_t now)
 {
 	if (m->respawn_at_ms != 0 && now >= m->respawn_at_ms) {
 		m->respawn_at_ms = 0;
-		if (master_spawn(m, m->cfg, &m->listeners) == NULL)
+		if (master_spawn(m, m->cfg, &m->listeners, false) == NULL)
 			m->respawn_at_ms = now + 1000;
 	}
 	if (m->stopping && m->quit_at_ms != 0 && now >= m->quit_at_ms)
@@ -609,7 +609,7 @@ master_run(struct master *m)
 		log_err("cannot start the logger thread");
 		return EXIT_OSERR;
 	}
-	if (master_spawn(m, m->cfg, &m->listeners) == NULL)
+	if (master_spawn(m, m->cfg, &m->listeners, false) == NULL)
 		return EXIT_OSERR;
 	while (m->exit_status < 0 && !(m->stopping && m->nworkers == 0))
 		master_poll(m);

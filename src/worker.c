@@ -367,21 +367,25 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[WORKER_EVENTS];
 
-	if (cpushare_init(&w->cpushare, (unsigned)w->cfg->cpu_slice, now_us()) < 0)
+	/* One clock reading ends a batch and starts the next epoll_wait (a
+	 * yield in between counts as time away from the core, as a sleep). */
+	uint64_t t = now_us();
+
+	if (cpushare_init(&w->cpushare, (unsigned)w->cfg->cpu_slice, t) < 0)
 		log_warn("worker %d: cannot set a %d us scheduler slice",
 		    w->id, w->cfg->cpu_slice);
 	while (!(w->draining && w->nconns == 0)) {
-		uint64_t before = now_us();
 		int n = epoll_wait(w->epfd, evs, WORKER_EVENTS, worker_timeout(w));
 		if (n < 0 && errno != EINTR)
 			fatal(EXIT_FAILURE, "worker %d: epoll_wait", w->id);
 		uint64_t now = now_us();
-		cpushare_waited(&w->cpushare, before, now);
+		cpushare_waited(&w->cpushare, t, now);
 		w->io.now_ms = now / 1000;
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &evs[i]);
 		worker_timers(w);
-		cpushare_check(&w->cpushare, n > 0 ? now_us() : now);
+		t = n > 0 ? now_us() : now;
+		cpushare_check(&w->cpushare, t);
 	}
 	pthread_mutex_lock(&w->pool->lock);
 	w->pool->exited++;
