@@ -344,6 +344,26 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 	m->respawn_at_ms = now_ms() + master_crash_backoff(m, now_ms());
 }
 
+/*
+ * The serving worker stopped accepting though the master did not ask:
+ * someone signalled it directly. It drains as it was told, and another
+ * worker serves at once (the timer runs after this round's signals, so a
+ * stop signalled to both processes starts none).
+ */
+static void
+master_worker_retired_itself(struct master *m, struct wproc *w)
+{
+	w->state = WPROC_RETIRING;
+	if (master_reload_starting(m) != NULL) {
+		log_warnx("worker %ld stopped accepting, not asked by the master; "
+		    "the reload's worker takes over", (long)w->pid);
+		return;
+	}
+	log_warnx("worker %ld stopped accepting, not asked by the master: "
+	    "starting another", (long)w->pid);
+	m->respawn_at_ms = now_ms();
+}
+
 /* Takes what w wrote on its status pipe: it serves, it has retired. */
 static void
 master_hear(struct master *m, struct wproc *w)
@@ -352,8 +372,12 @@ master_hear(struct master *m, struct wproc *w)
 
 	if ((heard & WPROC_HEARD_READY) && w->state == WPROC_STARTING)
 		master_worker_ready(m, w);
-	if ((heard & WPROC_HEARD_RETIRED) && w->pid == m->retiring_pid)
+	if (!(heard & WPROC_HEARD_RETIRED))
+		return;
+	if (w->pid == m->retiring_pid)
 		master_finish_reload(m);
+	else if (w->state == WPROC_SERVING && !m->stopping)
+		master_worker_retired_itself(m, w);
 }
 
 /*

@@ -16,7 +16,7 @@
 enum wproc_state {
 	WPROC_STARTING,         /* forked, has not said READY yet */
 	WPROC_SERVING,          /* the one worker accepting clients */
-	WPROC_RETIRING,         /* replaced or stopping: draining its clients */
+	WPROC_RETIRING,         /* replaced, or stopped by a signal of its own: draining */
 };
 
 struct wproc {

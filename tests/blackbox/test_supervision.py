@@ -7,7 +7,7 @@ and a stream of new connections through 20 reloads, some changing
 threads and greeting) refuse, reset and corrupt nothing, and a new
 connection sees the new greeting once "reloaded" is logged; SIGQUIT
 closes everything at once; SIGTERM to master and worker alike still
-drains; SIGUSR2 to the master is ignored; SIGUSR1 logs a stats line; the
+drains; SIGTERM to the worker alone: it drains while a new one serves; SIGUSR2 to the master is ignored; SIGUSR1 logs a stats line; the
 worker leaves when the master is killed.
 """
 import os
@@ -192,6 +192,28 @@ def test_sigterm_to_every_process_still_drains(start_echod):
         c.expect(b"OK...still %d\n" % i)
     c.close()
     assert d.wait_exit() == 0
+
+
+def test_sigterm_to_the_worker_alone_hands_over_at_once(start_echod):
+    """The worker drains; a new one serves meanwhile, not after the drain."""
+    d = start_echod(shutdown_timeout=30)
+    d.wait_probes_gone()
+    c = d.connect()
+    c.expect(GREETING)
+    old = d.worker_pid()
+    os.kill(old, signal.SIGTERM)
+    d.wait_stderr(r"^echod: worker %d stopped accepting, not asked by the "
+                  r"master: starting another$" % old)
+    _served(d)
+    assert procinfo.child_of(old, d.pid), "the old worker did not drain"
+    c.send(b"still here\n")
+    c.expect(b"OK...still here\n")
+    c.close()
+    wait_until(lambda: not procinfo.child_of(old, d.pid),
+               what="the old worker to leave once drained")
+    d.wait_stderr(r"^echod: worker %d exited with status 0$" % old)
+    assert not [l for l in d.stderr_lines() if "exited with status 0; starting" in l]
+    d.stop()
 
 
 def test_sigusr2_to_the_master_is_ignored(start_echod):
