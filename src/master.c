@@ -75,6 +75,8 @@ master_listen(struct master *m)
 {
 	int passed = notify_listen_fds();
 
+	if (passed < 0)
+		return -1;
 	if (passed == 0)
 		return listeners_open(&m->listeners, m->cfg);
 	m->socket_activated = true;

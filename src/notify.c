@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "echod-build.h"
 #include "log.h"
@@ -45,6 +46,12 @@ notify_listen_fds(void)
 {
 	int n = sd_listen_fds(1);
 
+	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
+		if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
+			log_errx("socket %d from systemd is not a listening TCP "
+			    "socket: echod needs ListenStream= and Accept=no", fd);
+			return -1;
+		}
 	return n > 0 ? n : 0;
 }
 

@@ -6,7 +6,8 @@ RELOADING=1 then READY=1 around a reload, also a failed one, STOPPING=1
 on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
 reaches the master); socket activation: under systemd-socket-activate
 echod serves the socket it was passed, not the configured port, and
-refuses to start with more sockets than it serves.
+refuses to start with more sockets than it serves, or with a socket that
+is not a listening TCP socket (Accept=yes, a datagram socket).
 """
 import os
 import signal
@@ -227,3 +228,51 @@ def test_more_activated_sockets_than_echod_serves(new_echod, tmp_path):
             proc.wait()
     text = open(err.name).read()
     assert "systemd passed 17 sockets; echod serves at most 16" in text, text
+
+
+def _activated_refusal(new_echod, tmp_path, mode, knock):
+    """Starts echod under systemd-socket-activate in mode; knock(port)
+    makes the activator start it. Returns echod's stderr once it has
+    refused, and whether echod said it started."""
+    d = new_echod()
+    port = free_port()
+    err = open(str(tmp_path / "activate.err"), "w")
+    proc = subprocess.Popen(["systemd-socket-activate", mode, "-l",
+                             "127.0.0.1:%d" % port, d.binary, "-f", "-c", d.conf],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=err)
+    try:
+        wait_until(lambda: "Listening on" in open(err.name).read(),
+                   what="systemd-socket-activate to listen")
+        knock(port)
+        wait_until(lambda: "systemd is not a listening TCP socket" in open(err.name).read(),
+                   what=lambda: "echod to refuse the socket; stderr:\n" + open(err.name).read())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        err.close()
+    return open(err.name).read()
+
+
+def test_accept_yes_socket_is_refused(new_echod, tmp_path):
+    """Under Accept=yes systemd passes one connection, not a listening
+    socket: echod must say so, not start and leave the client waiting."""
+    clients = []
+
+    def knock(port):
+        clients.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    text = _activated_refusal(new_echod, tmp_path, "--accept", knock)
+    for c in clients:
+        c.close()
+    assert "socket 3 from systemd is not a listening TCP socket: echod needs " \
+        "ListenStream= and Accept=no" in text, text
+    assert " started on " not in text, text
+
+
+def test_datagram_socket_is_refused(new_echod, tmp_path):
+    def knock(port):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"hello\n", ("127.0.0.1", port))
+    text = _activated_refusal(new_echod, tmp_path, "--datagram", knock)
+    assert "socket 3 from systemd is not a listening TCP socket" in text, text
+    assert " started on " not in text, text
