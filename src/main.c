@@ -173,6 +173,7 @@ main(int argc, char **argv)
 		return EXIT_OSERR;
 	parse_options(argc, argv, &opts);
 	m.config_path = opts.config_path;
+	m.pidfile_from_cli = opts.pidfile != NULL;
 	m.cfg = load_config(&opts);
 	log_open(m.cfg->log_facility, m.cfg->log_level);
 	if (log_stderr_is_journal())

@@ -446,7 +446,7 @@ master_reload(struct master *m)
 		notify("READY=1");
 		return;
 	}
-	if (strcmp(next->pidfile, m->cfg->pidfile) != 0)
+	if (!m->pidfile_from_cli && strcmp(next->pidfile, m->cfg->pidfile) != 0)
 		log_warnx("reload: a pidfile change needs a restart");
 	master_raise_fd_limit(next);
 	if (master_spawn(m, next, &m->next_listeners, true) == NULL)

@@ -28,6 +28,7 @@ struct master {
 	struct listeners next_listeners;  /* during a reload, until READY */
 	bool socket_activated;      /* listeners came from systemd */
 	struct pidfile *pidfile;
+	bool pidfile_from_cli;      /* -p: the config's pidfile is not used */
 	int ready_fd;               /* the starting process waits on it; -1 once told */
 	int sigfd;
 	sigset_t signals;

@@ -5,8 +5,10 @@ idle_timeout, shutdown_timeout) while existing connections keep the settings the
 with, and "reloaded FILE" is logged; a broken config is refused with every
 error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
 running configuration", and serving goes on unchanged; a changed port
-moves the service there while a client of the old port stays served.
+moves the service there while a client of the old port stays served; a
+changed pidfile is warned about, unless -p names the pidfile.
 """
+import os
 import re
 import signal
 import time
@@ -141,3 +143,24 @@ def test_reload_applies_shutdown_timeout_to_the_next_stop(start_echod):
     assert data == b""
     assert d.wait_exit(timeout=8) == 0
     lingering.close()
+
+
+def _reload_pidfile_change(d):
+    d.write_config(pidfile=os.path.join(str(d.dir), "other.pid"))
+    _reload(d)
+    return [l for l in d.stderr_lines() if "a pidfile change needs a restart" in l]
+
+
+def test_reload_warns_of_a_pidfile_change(start_echod, tmp_path):
+    d = start_echod(pidfile=str(tmp_path / "one.pid"))
+    assert _reload_pidfile_change(d) == \
+        ["echod: reload: a pidfile change needs a restart"]
+    d.stop()
+
+
+def test_reload_pidfile_change_is_moot_under_p(new_echod, tmp_path):
+    """With -p the config's pidfile is never used: nothing to warn of."""
+    d = new_echod(pidfile=str(tmp_path / "one.pid"))
+    d.start(args=["-p", str(tmp_path / "cli.pid")])
+    assert _reload_pidfile_change(d) == []
+    d.stop()
