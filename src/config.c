@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <libconfig.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -571,14 +572,21 @@ static void config_report_syntax(struct config_parse *p, const config_t *lc)
 	config_report(p, msg);
 }
 
-/* Reads p->path into lc; 0 (reported) if it cannot be opened or parsed. */
+/*
+ * Reads p->path into lc; 0 (reported) if it cannot be opened or parsed.
+ * A relative @include is found next to the file read, not in the current
+ * directory: a daemon's is "/", a shell's running "echod -t" another.
+ */
 static int config_read_path(struct config_parse *p, config_t *lc)
 {
 	FILE *fp = config_open(p);
+	char dir[PATH_MAX];
 	int ok;
 
 	if (fp == NULL)
 		return 0;
+	snprintf(dir, sizeof dir, "%s", p->path);
+	config_set_include_dir(lc, dirname(dir));
 	ok = config_read(lc, fp) == CONFIG_TRUE;
 	if (!ok)
 		config_report_syntax(p, lc);

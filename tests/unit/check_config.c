@@ -9,6 +9,7 @@
  * Does not test what the daemon does with a config.
  */
 #include <check.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -802,6 +803,40 @@ START_TEST(test_thread_count)
 }
 END_TEST
 
+/* ---- @include ---- */
+
+/* A relative @include is found next to the configuration file, wherever the
+ * current directory is. */
+START_TEST(test_include_is_relative_to_the_file)
+{
+	char dir[] = "/tmp/check_config_inc.XXXXXX", main_path[64], sub_path[64];
+	char cwd[PATH_MAX];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(main_path, sizeof main_path, "%s/echod.conf", dir);
+	snprintf(sub_path, sizeof sub_path, "%s/threads.conf", dir);
+	f = fopen(sub_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("threads = 3;\n", f);
+	fclose(f);
+	f = fopen(main_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("port = 7;\n@include \"threads.conf\"\n", f);
+	fclose(f);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(chdir("/"), 0);
+	test_load(main_path);
+	ck_assert_int_eq(chdir(cwd), 0);
+	unlink(sub_path);
+	unlink(main_path);
+	rmdir(dir);
+	ck_assert_msg(t.cfg != NULL, "rejected: %s", t.r.n > 0 ? t.r.msg[0] : "(none)");
+	ck_assert_int_eq(t.cfg->threads, 3);
+	ck_assert_int_eq(t.cfg->port, 7);
+}
+END_TEST
+
 /* ---- the suite ---- */
 
 static TCase *test_case(const char *name)
@@ -850,6 +885,10 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_user_wrong_type);
 	tcase_add_test(tc, test_group_unknown);
 	tcase_add_test(tc, test_group_without_user);
+	suite_add_tcase(s, tc);
+
+	tc = test_case("include");
+	tcase_add_test(tc, test_include_is_relative_to_the_file);
 	suite_add_tcase(s, tc);
 
 	tc = test_case("log");
