@@ -217,7 +217,12 @@ worker_admit(struct worker *w, int fd, const union addr *peer)
 		worker_serve(w, fd, peer);
 }
 
-/* Handles an accept() error; returns true when accepting should stop for now. */
+/*
+ * Handles an accept() error; returns true when accepting should stop for
+ * now. Any error but a connection that went away pauses accepting: out of
+ * descriptors or memory, or one never expected, a listening socket that
+ * stays readable would otherwise bring the thread straight back.
+ */
 static bool
 worker_accept_failed(struct worker *w, const char *listener)
 {
@@ -234,14 +239,9 @@ worker_accept_failed(struct worker *w, const char *listener)
 	case EPROTO:
 	case EPERM:
 		return false;
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		worker_listen(w, false);
-		w->resume_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
-		break;
 	}
+	worker_listen(w, false);
+	w->resume_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
 	if (ratelimit_pass(&w->rl_accept, w->io.now_ms, &held))
 		log_err("accept on %s (pausing accepts for %d ms, %lu similar errors before)",
 		    listener, ACCEPT_PAUSE_MS, held);
