@@ -40,6 +40,7 @@
 /* epoll tokens: a listener's index below this, this for the mailbox, else
  * a connection's address (never that small). */
 #define TOKEN_MAILBOX       CONFIG_MAX_LISTEN
+_Static_assert(CONFIG_MAX_LISTEN <= 32, "held_back is a 32-bit mask of listeners");
 
 struct worker {
 	int id;
@@ -58,6 +59,8 @@ struct worker {
 	bool accepting;
 	bool draining;
 	uint64_t resume_ms;         /* when to accept again after a pause */
+	uint32_t held_back;         /* listeners out of the set after an error of their own */
+	uint64_t held_back_ms;      /* when to put them back */
 	uint64_t deadline_ms;       /* when draining: close what is left */
 	uint64_t sweep_ms;          /* next idle check */
 	struct ratelimit rl_refused;
@@ -100,19 +103,48 @@ worker_close(struct worker *w, struct conn *c, enum conn_end why)
 	conn_close(c, why, w->io.now_ms);
 }
 
-/* Adds (on) or removes (off) the listeners from this worker's epoll set. */
+/* Adds (on) or removes (off) listener i, its index its token. */
+static void
+worker_listen_one(struct worker *w, size_t i, bool on)
+{
+	const struct listener *l = &w->srv->listeners->list[i];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = i };
+
+	if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->fd, &ev) < 0)
+		log_err("epoll_ctl for listener %s", l->name);
+}
+
+/*
+ * Adds (on) or removes (off) every listener from this worker's epoll set;
+ * those held back are out of it already, and all come back together.
+ */
 static void
 worker_listen(struct worker *w, bool on)
 {
-	const struct listeners *ls = w->srv->listeners;
-
-	for (size_t i = 0; i < ls->count; i++) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = i };
-		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-		    ls->list[i].fd, &ev) < 0)
-			log_err("epoll_ctl for listener %s", ls->list[i].name);
-	}
+	for (size_t i = 0; i < w->srv->listeners->count; i++)
+		if (on || !(w->held_back & (1u << i)))
+			worker_listen_one(w, i, on);
+	w->held_back = 0;
 	w->accepting = on;
+}
+
+/* Takes listener i alone out of the set for ACCEPT_PAUSE_MS. */
+static void
+worker_hold_back(struct worker *w, size_t i)
+{
+	worker_listen_one(w, i, false);
+	w->held_back |= 1u << i;
+	w->held_back_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
+}
+
+/* Puts the held-back listeners back once their pause is over. */
+static void
+worker_release_held_back(struct worker *w)
+{
+	for (size_t i = 0; i < w->srv->listeners->count; i++)
+		if (w->held_back & (1u << i))
+			worker_listen_one(w, i, true);
+	w->held_back = 0;
 }
 
 /*
@@ -218,17 +250,21 @@ worker_admit(struct worker *w, int fd, const union addr *peer)
 }
 
 /*
- * Handles an accept() error; returns true when accepting should stop for
- * now. Any error but a connection that went away pauses accepting: out of
- * descriptors or memory, or one never expected, a listening socket that
- * stays readable would otherwise bring the thread straight back.
+ * Handles an accept() error on listener i; returns true when accepting
+ * should stop for now. Any error but a client that left first pauses: a
+ * listening socket that stays readable would otherwise bring the thread
+ * straight back. Out of descriptors or memory, every listener pauses;
+ * an error of one listener's own (EPERM from a security module leaves
+ * the connection queued) pauses that one alone, so the others serve.
  */
 static bool
-worker_accept_failed(struct worker *w, const char *listener)
+worker_accept_failed(struct worker *w, size_t i)
 {
+	const char *listener = w->srv->listeners->list[i].name;
 	unsigned long held;
+	int err = errno;
 
-	switch (errno) {
+	switch (err) {
 	case EAGAIN:
 #if EAGAIN != EWOULDBLOCK
 	case EWOULDBLOCK:
@@ -237,11 +273,19 @@ worker_accept_failed(struct worker *w, const char *listener)
 	case EINTR:
 	case ECONNABORTED:
 	case EPROTO:
-	case EPERM:
 		return false;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		worker_listen(w, false);
+		w->resume_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
+		break;
+	default:
+		worker_hold_back(w, i);
+		break;
 	}
-	worker_listen(w, false);
-	w->resume_ms = w->io.now_ms + ACCEPT_PAUSE_MS;
+	errno = err;        /* epoll_ctl may have changed it */
 	if (ratelimit_pass(&w->rl_accept, w->io.now_ms, &held))
 		log_err("accept on %s (pausing accepts for %d ms, %lu similar errors before)",
 		    listener, ACCEPT_PAUSE_MS, held);
@@ -249,15 +293,17 @@ worker_accept_failed(struct worker *w, const char *listener)
 }
 
 static void
-worker_accept(struct worker *w, const struct listener *l)
+worker_accept(struct worker *w, size_t i)
 {
-	for (int i = 0; i < ACCEPT_BATCH && w->accepting; i++) {
+	int fd = w->srv->listeners->list[i].fd;
+
+	for (int n = 0; n < ACCEPT_BATCH && w->accepting; n++) {
 		union addr peer;
 		socklen_t len = sizeof(peer);
-		int fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0)
-			worker_admit(w, fd, &peer);
-		else if (worker_accept_failed(w, l->name))
+		int c = accept4(fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0)
+			worker_admit(w, c, &peer);
+		else if (worker_accept_failed(w, i))
 			return;
 	}
 }
@@ -323,6 +369,8 @@ worker_timeout(const struct worker *w)
 		next = w->deadline_ms;
 	if (!w->accepting && !w->draining && w->resume_ms < next)
 		next = w->resume_ms;
+	if (w->accepting && w->held_back && w->held_back_ms < next)
+		next = w->held_back_ms;
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= w->io.now_ms ? 0 : (int)(next - w->io.now_ms);
@@ -338,8 +386,8 @@ static void
 worker_dispatch(struct worker *w, const struct epoll_event *ev)
 {
 	if (ev->data.u64 < TOKEN_MAILBOX) {
-		if (w->accepting)
-			worker_accept(w, &w->srv->listeners->list[ev->data.u64]);
+		if (w->accepting && !(w->held_back & (1u << ev->data.u64)))
+			worker_accept(w, (size_t)ev->data.u64);
 	} else if (ev->data.u64 == TOKEN_MAILBOX) {
 		worker_read_mailbox(w);
 	} else {
@@ -359,6 +407,8 @@ worker_timers(struct worker *w)
 		worker_sweep(w);
 	if (!w->accepting && !w->draining && w->io.now_ms >= w->resume_ms)
 		worker_listen(w, true);
+	if (w->accepting && w->held_back && w->io.now_ms >= w->held_back_ms)
+		worker_release_held_back(w);
 }
 
 static void *
