@@ -57,6 +57,7 @@ struct worker {
 	long nconns;
 	unsigned next_peer;         /* the worker to compare with next */
 	bool accepting;
+	bool stop_ordered;          /* the mailbox said stop: drain after this batch */
 	bool draining;
 	uint64_t resume_ms;         /* when to accept again after a pause */
 	uint32_t held_back;         /* listeners out of the set after an error of their own */
@@ -322,8 +323,11 @@ worker_begin_drain(struct worker *w)
 }
 
 /*
- * Serves the connections other workers handed over, then obeys a stop
- * order: stop accepting, and be done by its deadline.
+ * Serves the connections other workers handed over, and takes note of a
+ * stop order: stop accepting, and be done by its deadline. The drain
+ * begins after the batch (worker_timers): a listener event in the same
+ * batch may be the one wakeup EPOLLEXCLUSIVE gave for a connection, and
+ * must still be accepted, or that client would wait for the next one.
  */
 static void
 worker_read_mailbox(struct worker *w)
@@ -335,8 +339,7 @@ worker_read_mailbox(struct worker *w)
 		worker_serve(w, got.conns[i].fd, &got.conns[i].peer);
 	if (got.stop) {
 		w->deadline_ms = got.deadline_ms;
-		if (!w->draining)
-			worker_begin_drain(w);
+		w->stop_ordered = true;
 	}
 }
 
@@ -398,10 +401,15 @@ worker_dispatch(struct worker *w, const struct epoll_event *ev)
 	}
 }
 
-/* Runs timed jobs that are due: idle sweep, drain deadline, accept resume. */
+/*
+ * Runs what waits for the end of a batch: a drain ordered, the idle
+ * sweep, the drain deadline, accepts resumed.
+ */
 static void
 worker_timers(struct worker *w)
 {
+	if (w->stop_ordered && !w->draining)
+		worker_begin_drain(w);
 	if (w->io.now_ms >= w->sweep_ms ||
 	    (w->draining && w->io.now_ms >= w->deadline_ms))
 		worker_sweep(w);
