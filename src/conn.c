@@ -192,6 +192,16 @@ conn_account(struct conn *c, const struct iovec *src, int nsrc, size_t n)
 	return done;
 }
 
+/* How a failed send or read ended: the client's side went away (a reset,
+ * or its host stopped answering), or an error worth logging. */
+static enum conn_end
+conn_failure(int err)
+{
+	if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT || err == EHOSTUNREACH)
+		return CONN_RESET;
+	return CONN_ERROR;
+}
+
 /* sendmsg(), or send() for one piece: the kernel's cheaper path. */
 static ssize_t
 conn_sendv(int fd, const struct msghdr *msg)
@@ -229,7 +239,7 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 		if (*blocked)
 			conn_learn_fit(c, 0, o.len, io->out_len);
 		else
-			*why = errno == EPIPE || errno == ECONNRESET ? CONN_RESET : CONN_ERROR;
+			*why = conn_failure(errno);
 		if (*why == CONN_ERROR)
 			log_err("send to conn %llu", (unsigned long long)c->id);
 		return *blocked ? 0 : -1;
@@ -296,7 +306,7 @@ conn_read_failed(struct conn *c)
 {
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return CONN_OPEN;
-	if (errno == ECONNRESET || errno == ETIMEDOUT || errno == EHOSTUNREACH)
+	if (conn_failure(errno) == CONN_RESET)
 		return CONN_RESET;
 	log_err("read from conn %llu", (unsigned long long)c->id);
 	return CONN_ERROR;
