@@ -6,6 +6,8 @@
  *
  * The test plays both the worker (calling conn_handle() as epoll would)
  * and the client (writing lines, reading the echo a little at a time).
+ * The randomized case draws greeting, prefix, buffer and socket sizes
+ * and splits every write and read anew, from a fixed seed per run.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -52,6 +54,32 @@ pair_open(struct pair *p, int srv_sndbuf, int cli_rcvbuf)
 		ck_assert_int_eq(setsockopt(p->srv, SOL_SOCKET, SO_SNDBUF,
 		    &srv_sndbuf, sizeof(srv_sndbuf)), 0);
 	close(lfd);
+}
+
+/* A fixed-seed generator: the same draws on every run of the suite. */
+static size_t
+draw(uint64_t *rng, size_t n)
+{
+	*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (size_t)((*rng >> 33) % n);
+}
+
+/*
+ * How the client splits its writes and reads: at most write_max and
+ * read_max bytes a call, or, with a generator, a fresh draw every call
+ * (often small, sometimes tens of KiB).
+ */
+struct split {
+	size_t write_max, read_max;
+	uint64_t *rng;                  /* NULL: the fixed sizes */
+};
+
+static size_t
+split_size(struct split *sp, size_t fixed)
+{
+	if (sp->rng == NULL)
+		return fixed;
+	return 1 + draw(sp->rng, draw(sp->rng, 2) ? 100 : 70000);
 }
 
 /* Lines of varied length, some empty, the last one unterminated. */
@@ -101,7 +129,7 @@ struct run {
  * events; the worker handles what epoll reports, as a worker does.
  */
 static void
-run_echo(struct config *cfg, const char *in, size_t len, size_t read_max,
+run_echo(struct config *cfg, const char *in, size_t len, struct split *sp,
     struct pair *p, struct run *r, size_t want_len)
 {
 	union addr peer = { 0 };
@@ -125,13 +153,16 @@ run_echo(struct config *cfg, const char *in, size_t len, size_t read_max,
 	for (int round = 0; r->got_len < want_len; round++) {
 		ck_assert_int_lt(round, 10000000);
 		if (written < len) {
-			ssize_t n = write(p->cli, in + written, len - written);
+			size_t k = split_size(sp, sp->write_max);
+			ssize_t n = write(p->cli, in + written,
+			    k < len - written ? k : len - written);
 			if (n > 0)
 				written += (size_t)n;
 		} else if (!closed) {
 			ck_assert_int_eq(shutdown(p->cli, SHUT_WR), 0);
 			closed = true;
 		}
+		size_t read_max = split_size(sp, sp->read_max);
 		size_t room = want_len - r->got_len < read_max ? want_len - r->got_len : read_max;
 		ssize_t n = read(p->cli, r->got + r->got_len, room);
 		if (n > 0)
@@ -179,6 +210,7 @@ check_echo(const char *greeting, const char *prefix, size_t read_max,
 	char *want = malloc(INPUT_LEN * 2 + 8192);
 	size_t want_len;
 	struct pair p;
+	struct split sp = { .write_max = SIZE_MAX, .read_max = read_max };
 
 	ck_assert_ptr_nonnull(cfg);
 	cfg->log_connections = false;
@@ -190,7 +222,7 @@ check_echo(const char *greeting, const char *prefix, size_t read_max,
 	cfg->reply_prefix_len = strlen(prefix);
 	want_len = reference(cfg, in, INPUT_LEN, want);
 	pair_open(&p, srv_sndbuf, cli_rcvbuf);
-	run_echo(cfg, in, INPUT_LEN, read_max, &p, r, want_len);
+	run_echo(cfg, in, INPUT_LEN, &sp, &p, r, want_len);
 	ck_assert_uint_eq(r->got_len, want_len);
 	ck_assert_mem_eq(r->got, want, want_len);
 	ck_assert_uint_eq(r->io.bytes_in, INPUT_LEN);
@@ -233,6 +265,75 @@ START_TEST(seed_echo_to_a_slow_reader_renders_what_it_sends)
 }
 END_TEST
 
+/* A string of len bytes of c, for a drawn greeting or prefix. */
+static char *
+filled(size_t len, char first, int span)
+{
+	char *s = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)(first + (int)(i % (size_t)span));
+	s[len] = '\0';
+	return s;
+}
+
+/* A config with a drawn greeting (up to 8 KiB), prefix (none, short or
+ * up to 1 KiB) and buffer size. */
+static struct config *
+drawn_config(uint64_t *rng)
+{
+	static const size_t buffers[] = { 1024, 1500, 4096, 65536, 200000 };
+	struct config *cfg = config_defaults();
+
+	ck_assert_ptr_nonnull(cfg);
+	cfg->log_connections = false;
+	cfg->greeting_len = draw(rng, 4) == 0 ? draw(rng, 8193) : draw(rng, 20);
+	cfg->reply_prefix_len = draw(rng, 3) == 0 ? 0 :
+	    draw(rng, 4) == 0 ? 1 + draw(rng, 1024) : 1 + draw(rng, 8);
+	free(cfg->greeting);
+	free(cfg->reply_prefix);
+	cfg->greeting = filled(cfg->greeting_len, 'G', 1);
+	cfg->reply_prefix = filled(cfg->reply_prefix_len, 'A', 26);
+	cfg->buffer_size = buffers[draw(rng, 5)];
+	return cfg;
+}
+
+/*
+ * Whatever the sizes and however client and kernel split the bytes, the
+ * client gets back exactly the greeting and its input with the prefix
+ * before every line, and the connection ends with its half-close.
+ */
+START_TEST(echo_is_exact_however_it_is_split)
+{
+	static const int bufs[] = { 0, 4608, 8192, 20000 };
+	uint64_t rng = (uint64_t)_i * 7919 + 1;
+	struct config *cfg = drawn_config(&rng);
+	size_t len = 1 + draw(&rng, cfg->reply_prefix_len > 16 ? 60000 : 300000);
+	size_t newline_one_in = 1 + draw(&rng, 200);
+	char *in = malloc(len);
+	char *want = malloc(cfg->greeting_len + len * (cfg->reply_prefix_len + 1));
+	struct split sp = { .rng = &rng };
+	size_t want_len;
+	struct pair p;
+	struct run r;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(want);
+	for (size_t i = 0; i < len; i++)
+		in[i] = draw(&rng, newline_one_in) == 0 ? '\n' : (char)('a' + draw(&rng, 26));
+	want_len = reference(cfg, in, len, want);
+	pair_open(&p, bufs[draw(&rng, 4)], bufs[draw(&rng, 4)]);
+	run_echo(cfg, in, len, &sp, &p, &r, want_len);
+	ck_assert_uint_eq(r.got_len, want_len);
+	ck_assert_mem_eq(r.got, want, want_len);
+	run_free(&r);
+	free(in);
+	free(want);
+	config_unref(cfg);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -243,6 +344,10 @@ conn_suite(void)
 	tcase_add_test(tc, seed_echo_is_exact_for_a_fast_reader);
 	tcase_add_test(tc, rfc862_echo_is_exact_for_a_slow_reader);
 	tcase_add_test(tc, seed_echo_to_a_slow_reader_renders_what_it_sends);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("random splits");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, echo_is_exact_however_it_is_split, 0, 100);
 	suite_add_tcase(s, tc);
 	return s;
 }
