@@ -30,13 +30,14 @@ wproc_child(struct config *cfg, struct listeners *ls, int status_fd,
 {
 	for (int i = 0; i < nclose; i++)
 		close_quietly(close_fds[i]);
-	if (prctl(PR_SET_PDEATHSIG, SERVE_MASTER_GONE_SIGNAL, 0, 0, 0) < 0)
-		log_warn("prctl PR_SET_PDEATHSIG");
-	if (getppid() != master)
-		exit(0);                /* the master died while we forked */
 	log_open(cfg->log_facility, cfg->log_level);
 	if (privdrop(cfg) < 0)
 		exit(EXIT_OSERR);
+	/* After privdrop(): a change of user clears PR_SET_PDEATHSIG. */
+	if (prctl(PR_SET_PDEATHSIG, SERVE_MASTER_GONE_SIGNAL, 0, 0, 0) < 0)
+		log_warn("prctl PR_SET_PDEATHSIG");
+	if (getppid() != master)
+		exit(0);                /* the master died meanwhile */
 	exit(serve_run(cfg, ls, status_fd, detached));
 }
 

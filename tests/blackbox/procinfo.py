@@ -152,3 +152,30 @@ def epoll_sets(pid):
         except OSError:     # closed meanwhile
             continue
     return sets
+
+
+def running(binary, arg):
+    """Live processes of binary whose command line holds arg (an echod's
+    master and workers, by its config file), wherever they were started."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if arg.encode() in argv and exe(pid) == os.path.realpath(binary) and alive(pid):
+            found.append(pid)
+    return found
+
+
+def kill_all(pids):
+    """SIGKILL to each of pids that is still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass

@@ -4,7 +4,9 @@ Covers: started as root with user = "nobody", the worker runs as nobody
 and nogroup with no supplementary group, no capability in any set (even
 when started with inheritable ones) and no_new_privs, while the master (which keeps root to bind and to start
 workers) binds a port below 1024 that the worker then serves; an unknown
-user or group is a config error naming file, line and key.
+user or group is a config error naming file, line and key. A worker
+running as another user still hears its master die from the kernel
+(PR_SET_PDEATHSIG, which a change of user clears, is set after it).
 """
 import grp
 import os
@@ -16,6 +18,7 @@ import pytest
 import procinfo
 from contract import EXIT_CONFIG, GREETING
 from echodctl import run_cli
+from waits import wait_until
 
 
 def _free_low_port():
@@ -77,3 +80,28 @@ def test_group_needs_user(new_echod, echod_binary):
     res = run_cli(echod_binary, ["-t", "-c", d.conf])
     assert res.rc == EXIT_CONFIG
     assert "%s:1: group: needs user to be set too" % d.conf in res.stderr
+
+
+@pytest.mark.parametrize("user", ["", "nobody"])
+def test_worker_hears_its_master_die_after_changing_user(start_echod, user):
+    """The kernel's signal (PR_SET_PDEATHSIG) reaches the worker when the
+    master dies, also when the worker runs as another user: a change of
+    user clears the setting, so it must come after. The test holds the
+    status pipe's read end, so the heartbeat cannot tell the worker."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: echod only changes user when started as root")
+    d = start_echod(user=user, threads=1, listen=["127.0.0.1"])
+    worker = d.worker_pid()
+    pipes = [int(fd) for fd in os.listdir("/proc/%d/fd" % d.pid)
+             if procinfo.fd_target(d.pid, int(fd)).startswith("pipe:")]
+    assert len(pipes) == 1, pipes
+    held = os.open("/proc/%d/fd/%d" % (d.pid, pipes[0]), os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        d.proc.kill()
+        d.proc.wait(5)
+        d.wait_stderr(r"^echod: the master process is gone: stopping", timeout=5)
+        wait_until(lambda: not procinfo.alive(worker), timeout=5,
+                   what="the orphaned worker to exit")
+    finally:
+        os.close(held)
+        procinfo.kill_all([worker])
