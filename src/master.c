@@ -404,8 +404,8 @@ master_reap(struct master *m)
 		master_worker_died(m, w, how);
 		master_forget(m, w);
 	}
-	if (!m->stopping)
-		master_reload_if_queued(m);
+	if (!m->stopping && m->exit_status < 0)
+		master_reload_if_queued(m);     /* not once echod has failed to start */
 }
 
 /* ---- reload and stop ---- */

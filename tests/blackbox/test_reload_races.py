@@ -8,7 +8,9 @@ reload's worker starts: the reload's worker takes over, and the listening
 sockets survive the next crash; a reload whose worker cannot start,
 during the back-off of a crash loop, still leaves a worker serving; a
 SIGHUP that comes while a failing reload starts is carried out after it;
-a reload that fails keeps the listen backlog. A worker is made unable to
+a reload that fails keeps the listen backlog; a SIGHUP queued while the
+first worker starts forks nothing once that worker fails (echod exits 71
+leaving no process behind). A worker is made unable to
 start by RLIMIT_NPROC, which binds it once it runs as "nobody" (so those
 tests need root).
 """
@@ -17,6 +19,7 @@ import re
 import resource
 import signal
 import socket
+import subprocess
 
 import pytest
 
@@ -146,3 +149,46 @@ def test_failed_reload_keeps_the_backlog(start_echod):
         os.kill(worker, signal.SIGCONT)
         for s in socks:
             s.close()
+
+
+def test_reload_queued_at_a_failed_start_forks_nothing(new_echod):
+    """The first worker cannot start (threads=64 as nobody under
+    RLIMIT_NPROC 16), so echod exits 71. A SIGHUP that came while it
+    started must not fork a worker that outlives the master. strace only
+    slows signalfd() (after the signals are blocked, before the first
+    fork) so that the SIGHUP surely comes while the first worker starts."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: echod only changes user when started as root")
+    d = new_echod(user="nobody", threads=64, listen=["127.0.0.1"])
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NPROC, (16, 16))
+
+    with open(d.stdout_path, "w") as out, open(d.stderr_path, "w") as err:
+        tracer = subprocess.Popen(
+            ["strace", "-o", "/dev/null", "-e", "trace=signalfd4",
+             "-e", "inject=signalfd4:delay_enter=300000"] + d.argv(),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=limit)
+    try:
+        def blocked_sighup():
+            for k in procinfo.children(tracer.pid):
+                try:
+                    if int(procinfo.status_field(k, "SigBlk"), 16) & (1 << (signal.SIGHUP - 1)):
+                        return k
+                except (OSError, KeyError, ValueError):
+                    pass
+            return None
+        master = wait_until(blocked_sighup, timeout=10, interval=0.001,
+                            what="echod to block its signals")
+        d.write_config(threads=1)       # a config the reload could start
+        os.kill(master, signal.SIGHUP)
+        rc = tracer.wait(20)
+        assert "before serving" in d.stderr(), d.stderr()
+        left = procinfo.running(d.binary, d.conf)
+        assert left == [], "echod exited %d, but processes of it still run: %s\n%s" \
+            % (rc, left, d.stderr())
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
+        procinfo.kill_all(procinfo.running(d.binary, d.conf))
