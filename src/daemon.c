@@ -3,7 +3,8 @@
  *
  * The pidfile is locked with flock(2) (the lock follows the open file
  * across fork), so a second echod finds it locked however the first one
- * was started. The original process waits on a pipe until the daemon says
+ * was started; and checked to be still the file on disk once locked, as
+ * the first may remove it between the second's open and its lock. The original process waits on a pipe until the daemon says
  * it is serving, so a user who types "echod" gets a truthful exit status.
  */
 #include "daemon.h"
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "sysutil.h"
+
+#define PIDFILE_ATTEMPTS 10     /* locks of a file removed meanwhile, at most */
 
 /* Creates the pidfile's directory when it is missing (one level only). */
 static void
@@ -44,9 +48,54 @@ pidfile_holder(int fd)
 	return n > 0 ? strtol(buf, NULL, 10) : 0;
 }
 
+/* Whether path still names the open file fd, not one removed meanwhile. */
+static bool
+pidfile_on_disk(int fd, const char *path)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
+	    held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+/*
+ * Opens and locks path as pf->fd. Returns 0, an exit status (logged), or
+ * -1 when the file locked is no longer the one on disk: the echod that
+ * held the lock removed it, as it stopped, between the open and the lock.
+ */
+static int
+pidfile_lock(struct pidfile *pf, const char *path)
+{
+	int err;
+
+	pf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (pf->fd < 0) {
+		log_err("cannot create pidfile %s", path);
+		return EXIT_CANTCREAT;
+	}
+	if (flock(pf->fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno;
+		if (err == EWOULDBLOCK)
+			log_errx("%s: another echod is running (pid %ld)", path,
+			    pidfile_holder(pf->fd));
+		else
+			log_err("cannot lock pidfile %s", path);
+		close_quietly(pf->fd);
+		pf->fd = -1;
+		return err == EWOULDBLOCK ? EXIT_RUNNING : EXIT_CANTCREAT;
+	}
+	if (pidfile_on_disk(pf->fd, path))
+		return 0;
+	close_quietly(pf->fd);
+	pf->fd = -1;
+	return -1;
+}
+
 int
 pidfile_acquire(struct pidfile *pf, const char *path)
 {
+	int status = -1;
+
 	pf->fd = -1;
 	pf->path[0] = '\0';
 	if (path == NULL || path[0] == '\0')
@@ -56,23 +105,15 @@ pidfile_acquire(struct pidfile *pf, const char *path)
 		return EXIT_CANTCREAT;
 	}
 	pidfile_mkdir(path);
-	pf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (pf->fd < 0) {
-		log_err("cannot create pidfile %s", path);
+	for (int i = 0; i < PIDFILE_ATTEMPTS && status < 0; i++)
+		status = pidfile_lock(pf, path);
+	if (status < 0) {
+		log_errx("%s: the pidfile was removed each time it was locked", path);
 		return EXIT_CANTCREAT;
 	}
-	if (flock(pf->fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			log_errx("%s: another echod is running (pid %ld)", path,
-			    pidfile_holder(pf->fd));
-		else
-			log_err("cannot lock pidfile %s", path);
-		close_quietly(pf->fd);
-		pf->fd = -1;
-		return errno == EWOULDBLOCK ? EXIT_RUNNING : EXIT_CANTCREAT;
-	}
-	snprintf(pf->path, sizeof(pf->path), "%s", path);
-	return 0;
+	if (status == 0)
+		snprintf(pf->path, sizeof(pf->path), "%s", path);
+	return status;
 }
 
 int

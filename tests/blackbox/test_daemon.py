@@ -10,6 +10,8 @@ in, for a reload and at exit too. Started with stdin and stdout closed,
 echod still serves and keeps its pidfile locked (no file of its own
 takes fd 0, 1 or 2, which it later points at /dev/null). Ctrl-C stops
 the launching process's wait for a start that hangs; the daemon goes on.
+A pidfile removed by a stopping echod between another's open and lock is
+not taken: the lock is on the file on disk.
 """
 import os
 import signal
@@ -143,3 +145,41 @@ def test_ctrl_c_stops_the_wait_for_a_hung_start(new_echod):
         os.kill(daemon, signal.SIGCONT)
     assert _greeting(d.port) == GREETING     # the daemon goes on
     _stop_daemon(daemon, pidfile)
+
+
+def test_pidfile_removed_between_open_and_lock(new_echod, tmp_path):
+    """B opens the pidfile while A holds it; A stops, removing it; only
+    then does B lock (strace delays B's flock by a second). B must lock
+    the file on disk, not the removed one, so that a third echod on the
+    same pidfile is refused (75)."""
+    pidfile = str(tmp_path / "echod.pid")
+    a = new_echod(pidfile=pidfile).start()
+    b = new_echod(pidfile=pidfile)
+    c = new_echod(pidfile=pidfile)
+    c.pidfiles.append(pidfile)          # teardown kills C if it started
+    with open(b.stdout_path, "w") as out, open(b.stderr_path, "w") as err:
+        tracer = subprocess.Popen(
+            ["strace", "-o", "/dev/null", "-e", "trace=flock",
+             "-e", "inject=flock:delay_enter=1000000"] + b.argv(),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    try:
+        def b_opened():
+            for k in procinfo.children(tracer.pid):
+                try:
+                    if any(procinfo.fd_target(k, int(fd)) == pidfile
+                           for fd in os.listdir("/proc/%d/fd" % k)):
+                        return k
+                except OSError:
+                    pass
+            return None
+        wait_until(b_opened, interval=0.005, what="B to open the pidfile")
+        a.stop()
+        wait_until(lambda: "started on" in b.stderr() or tracer.poll() is not None,
+                   what="B to start or fail")
+        assert tracer.poll() is None, b.stderr()
+        assert os.path.exists(pidfile), "B runs with no pidfile on disk"
+        res = c.run(foreground=False)
+        assert res.rc == 75, "a third echod on B's pidfile: exit %d\n%s" % (res.rc, res.stderr)
+    finally:
+        procinfo.kill_all(procinfo.running(b.binary, b.conf))
+        tracer.wait(10)
