@@ -559,9 +559,11 @@ master_timers(struct master *m, uint64_t now)
 	}
 	if (m->stopping && m->quit_at_ms != 0 && now >= m->quit_at_ms)
 		master_quit_all(m, now);
-	if (m->stopping && now >= m->kill_at_ms)
+	if (m->stopping && now >= m->kill_at_ms) {
 		for (int i = 0; i < m->nworkers; i++)
 			wproc_signal(&m->workers[i], SIGKILL);
+		m->kill_at_ms = now + 1000;     /* again, should one not be reaped */
+	}
 	if (now >= m->status_at_ms) {
 		master_send_status(m);
 		m->status_at_ms = now + STATUS_INTERVAL_MS;
@@ -582,6 +584,8 @@ master_timeout(const struct master *m, uint64_t now)
 		next = m->watchdog_at_ms;
 	if (m->stopping && m->quit_at_ms != 0 && m->quit_at_ms < next)
 		next = m->quit_at_ms;
+	if (m->stopping && m->kill_at_ms < next)
+		next = m->kill_at_ms;
 	return next <= now ? 0 : (int)(next - now);
 }
 

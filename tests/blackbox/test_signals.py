@@ -4,8 +4,11 @@ Covers: after SIGTERM the listeners close (new connections are refused on
 IPv4 and IPv6) while a connected client keeps being served; echod exits 0
 as soon as the last client leaves, long before shutdown_timeout; with
 shutdown_timeout = 1 a lingering client is closed (reason "shutdown") and
-echod exits 0; SIGINT stops it the same way; the pidfile is removed.
+echod exits 0; SIGINT stops it the same way; the pidfile is removed. A
+worker that cannot drain (stopped) is killed 10 s after it was told to
+close everything, not sooner, and echod then exits 0.
 """
+import os
 import signal
 import time
 
@@ -87,3 +90,16 @@ def test_pidfile_from_config_and_p_empty_overrides_it(start_echod, tmp_path):
         c.expect(GREETING)
     assert not from_config.exists(), "-p \"\" still wrote the config's pidfile"
     d2.stop()
+
+
+def test_stop_kills_a_worker_that_cannot_drain(start_echod):
+    d = start_echod(shutdown_timeout=1)
+    worker = d.worker_pid()
+    os.kill(worker, signal.SIGSTOP)     # it can take neither SIGTERM nor SIGQUIT
+    told = time.monotonic()
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit(timeout=30) == 0, d.stderr()
+    took = time.monotonic() - told
+    d.wait_stderr(r"^echod: worker %d killed by SIGKILL$" % worker)
+    # shutdown_timeout (1 s), then SIGQUIT, then 10 s of grace.
+    assert 10.9 <= took < 14, "killed %.1f s after SIGTERM" % took
