@@ -6,7 +6,8 @@ with, and "reloaded FILE" is logged; a broken config is refused with every
 error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
 running configuration", and serving goes on unchanged; a changed port
 moves the service there while a client of the old port stays served; a
-changed pidfile is warned about, unless -p names the pidfile.
+changed pidfile is warned about, unless -p names the pidfile; with 64
+worker processes draining, a reload fails, says why, and serving goes on.
 """
 import os
 import re
@@ -15,6 +16,7 @@ import time
 
 import confwriter
 from client import Client, connect_refused
+from contract import GREETING
 from echodctl import free_port
 from waits import wait_until
 
@@ -163,4 +165,38 @@ def test_reload_pidfile_change_is_moot_under_p(new_echod, tmp_path):
     d = new_echod(pidfile=str(tmp_path / "one.pid"))
     d.start(args=["-p", str(tmp_path / "cli.pid")])
     assert _reload_pidfile_change(d) == []
+    d.stop()
+
+
+def test_reload_refused_while_64_workers_drain(start_echod):
+    """Each reload leaves the replaced worker draining its client; with 64
+    worker processes (the most) a further reload fails, says why, and the
+    serving worker goes on serving."""
+    d = start_echod(threads=1, shutdown_timeout=60)
+    d.wait_probes_gone()
+    clients = []
+    try:
+        for _ in range(63):
+            c = d.connect()
+            c.expect(GREETING)
+            clients.append(c)
+            _reload(d)
+        c = d.connect()
+        c.expect(GREETING)
+        clients.append(c)
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"^echod: 64 worker processes are still draining: "
+                      r"not starting another$")
+        d.wait_stderr(r"^echod: reload failed: the new worker could not be "
+                      r"started before serving; keeping the running configuration$")
+        with d.connect() as new:
+            new.expect(GREETING)
+            new.send(b"still\n")
+            new.expect(b"OK...still\n")
+        for c in clients[-3:]:          # drained clients are still served
+            c.send(b"x\n")
+            c.expect(b"OK...x\n")
+    finally:
+        for c in clients:
+            c.close()
     d.stop()
