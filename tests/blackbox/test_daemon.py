@@ -149,7 +149,7 @@ def test_ctrl_c_stops_the_wait_for_a_hung_start(new_echod):
 
 def test_pidfile_removed_between_open_and_lock(new_echod, tmp_path):
     """B opens the pidfile while A holds it; A stops, removing it; only
-    then does B lock (strace delays B's flock by a second). B must lock
+    then does B lock (strace delays B's flock by 3 s). B must lock
     the file on disk, not the removed one, so that a third echod on the
     same pidfile is refused (75)."""
     pidfile = str(tmp_path / "echod.pid")
@@ -160,7 +160,7 @@ def test_pidfile_removed_between_open_and_lock(new_echod, tmp_path):
     with open(b.stdout_path, "w") as out, open(b.stderr_path, "w") as err:
         tracer = subprocess.Popen(
             ["strace", "-o", "/dev/null", "-e", "trace=flock",
-             "-e", "inject=flock:delay_enter=1000000"] + b.argv(),
+             "-e", "inject=flock:delay_enter=3000000"] + b.argv(),
             stdin=subprocess.DEVNULL, stdout=out, stderr=err)
     try:
         def b_opened():

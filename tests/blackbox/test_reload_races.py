@@ -167,7 +167,7 @@ def test_reload_queued_at_a_failed_start_forks_nothing(new_echod):
     with open(d.stdout_path, "w") as out, open(d.stderr_path, "w") as err:
         tracer = subprocess.Popen(
             ["strace", "-o", "/dev/null", "-e", "trace=signalfd4",
-             "-e", "inject=signalfd4:delay_enter=300000"] + d.argv(),
+             "-e", "inject=signalfd4:delay_enter=1000000"] + d.argv(),
             stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=limit)
     try:
         def blocked_sighup():
