@@ -4,8 +4,9 @@
  * The pidfile is locked with flock(2) (the lock follows the open file
  * across fork), so a second echod finds it locked however the first one
  * was started; and checked to be still the file on disk once locked, as
- * the first may remove it between the second's open and its lock. The original process waits on a pipe until the daemon says
- * it is serving, so a user who types "echod" gets a truthful exit status.
+ * the first may remove it between the second's open and its lock. The
+ * original process waits on a pipe until the daemon says it is serving,
+ * so a user who types "echod" gets a truthful exit status.
  */
 #include "daemon.h"
 
