@@ -5,11 +5,11 @@
  * replacement started on reload that takes over once it says READY (the
  * old one then drains), a restart within a second when the serving worker
  * dies, with a growing pause when it keeps dying, and the orderly stop.
- * The master does its work in one thread: signals arrive on a signalfd,
- * so nothing runs in signal context; its only other thread is the logger,
- * held still around every fork (log_before_fork()). The listening sockets stay open here the whole time, so while a
- * worker is replaced new clients wait in the backlog instead of being
- * refused.
+ * The master does its work in one thread: signals arrive on a signalfd, so
+ * nothing runs in signal context; its only other thread is the logger, held
+ * still around every fork (log_before_fork()). The listening sockets stay
+ * open here the whole time, so while a worker is replaced new clients wait
+ * in the backlog instead of being refused.
  */
 #include "master.h"
 

@@ -31,9 +31,10 @@ struct wproc {
 };
 
 /*
- * Forks a worker process serving cfg on ls. In the child, closes the fds
- * in close_fds[0..nclose), drops privileges, serves and exits; it never
- * returns. detached: once serving, the child's stdio goes to /dev/null. In the master returns 0, or -1 (logged).
+ * Forks a worker process serving cfg on ls. In the child, closes the fds in
+ * close_fds[0..nclose), drops privileges, serves and exits; it never
+ * returns. detached: once serving, the child's stdio goes to /dev/null. In
+ * the master returns 0, or -1 (logged).
  */
 int wproc_spawn(struct wproc *w, struct config *cfg, struct listeners *ls,
     const int *close_fds, int nclose, bool detached, uint64_t now_ms);

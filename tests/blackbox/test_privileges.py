@@ -2,11 +2,12 @@
 
 Covers: started as root with user = "nobody", the worker runs as nobody
 and nogroup with no supplementary group, no capability in any set (even
-when started with inheritable ones) and no_new_privs, while the master (which keeps root to bind and to start
-workers) binds a port below 1024 that the worker then serves; an unknown
-user or group is a config error naming file, line and key. A worker
-running as another user still hears its master die from the kernel
-(PR_SET_PDEATHSIG, which a change of user clears, is set after it).
+when started with inheritable ones) and no_new_privs, while the master
+(which keeps root to bind and to start workers) binds a port below 1024
+that the worker then serves; an unknown user or group is a config error
+naming file, line and key. A worker running as another user still hears
+its master die from the kernel (PR_SET_PDEATHSIG, which a change of user
+clears, is set after it).
 """
 import grp
 import os

@@ -1,14 +1,15 @@
 """test_supervision.py: the master process keeps a worker serving.
 
-Covers: the worker killed (SIGKILL, SIGSEGV) under load: no connection is
-refused, a new worker serves within a second, the death is logged at
-err; a crash loop backs off; reloads under load (300 ping-ponging clients
-and a stream of new connections through 20 reloads, some changing
-threads and greeting) refuse, reset and corrupt nothing, and a new
-connection sees the new greeting once "reloaded" is logged; SIGQUIT
+Covers: the worker killed (SIGKILL, SIGSEGV) under load: no connection
+is refused, a new worker serves within a second, the death is logged at
+err; a crash loop backs off; reloads under load (300 ping-ponging
+clients and a stream of new connections through 20 reloads, some
+changing threads and greeting) refuse, reset and corrupt nothing, and a
+new connection sees the new greeting once "reloaded" is logged; SIGQUIT
 closes everything at once; SIGTERM to master and worker alike still
-drains; SIGTERM to the worker alone: it drains while a new one serves; SIGUSR2 to the master is ignored; SIGUSR1 logs a stats line; the
-worker leaves when the master is killed.
+drains; SIGTERM to the worker alone: it drains while a new one serves;
+SIGUSR2 to the master is ignored; SIGUSR1 logs a stats line; the worker
+leaves when the master is killed.
 """
 import os
 import re
