@@ -404,8 +404,7 @@ master_reap(struct master *m)
 		master_worker_died(m, w, how);
 		master_forget(m, w);
 	}
-	if (!m->stopping && m->exit_status < 0)
-		master_reload_if_queued(m);     /* not once echod has failed to start */
+	master_reload_if_queued(m);
 }
 
 /* ---- reload and stop ---- */
@@ -432,8 +431,8 @@ master_reload(struct master *m)
 {
 	struct config *next;
 
-	if (m->stopping)
-		return;
+	if (m->stopping || m->exit_status >= 0)
+		return;         /* stopping, or the start failed: nothing to reload */
 	if (master_in_state(m, WPROC_STARTING) != NULL || m->retiring_pid != 0) {
 		m->reload_queued = true;    /* once the one under way is done */
 		return;
@@ -504,7 +503,7 @@ master_take_signal(struct master *m, int sig)
 
 	switch (sig) {
 	case SIGCHLD: master_reap(m); break;
-	case SIGHUP: if (!m->stopping) master_reload(m); break;
+	case SIGHUP: master_reload(m); break;
 	case SIGUSR1: if (serving) wproc_signal(serving, SIGUSR1); break;
 	case SIGUSR2: log_warnx("SIGUSR2 is for worker processes: ignored"); break;
 	default: master_stop(m, sig); break;
