@@ -270,9 +270,12 @@ master_worker_ready(struct master *m, struct wproc *w)
 
 /* ---- a worker is gone ---- */
 
-/* Notes a crash; returns the pause before the next worker (0 = none). */
-static uint64_t
-master_crash_backoff(struct master *m, uint64_t now)
+/*
+ * Counts a crash. Five within ten seconds are a crash loop: each crash in
+ * it doubles the pause before the next worker; one outside it clears it.
+ */
+static void
+master_count_crash(struct master *m, uint64_t now)
 {
 	bool looping;
 
@@ -282,15 +285,11 @@ master_crash_backoff(struct master *m, uint64_t now)
 	    now - m->crashes[m->ncrashes % MASTER_CRASH_WINDOW] < MASTER_CRASH_PERIOD_MS;
 	if (!looping) {
 		m->backoff_ms = 0;
-		return 0;
+		return;
 	}
 	m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : 1000;
 	if (m->backoff_ms > MASTER_BACKOFF_MAX_MS)
 		m->backoff_ms = MASTER_BACKOFF_MAX_MS;
-	log_errx("the worker died %d times within %d s: waiting %llu s before "
-	    "starting another", MASTER_CRASH_WINDOW, MASTER_CRASH_PERIOD_MS / 1000,
-	    (unsigned long long)(m->backoff_ms / 1000));
-	return m->backoff_ms;
 }
 
 /*
@@ -338,12 +337,17 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 		m->exit_status = EXIT_OSERR;
 		return;
 	}
+	master_count_crash(m, now_ms());
 	if (master_reload_starting(m) != NULL) {
 		log_errx("worker %ld %s; the reload's worker takes over", (long)w->pid, how);
 		return;
 	}
 	log_errx("worker %ld %s; starting another", (long)w->pid, how);
-	m->respawn_at_ms = now_ms() + master_crash_backoff(m, now_ms());
+	if (m->backoff_ms > 0)
+		log_errx("the worker died %d times within %d s: waiting %llu s before "
+		    "starting another", MASTER_CRASH_WINDOW, MASTER_CRASH_PERIOD_MS / 1000,
+		    (unsigned long long)(m->backoff_ms / 1000));
+	m->respawn_at_ms = now_ms() + m->backoff_ms;
 }
 
 /*

@@ -10,7 +10,9 @@ during the back-off of a crash loop, still leaves a worker serving; a
 SIGHUP that comes while a failing reload starts is carried out after it;
 a reload that fails keeps the listen backlog; a SIGHUP queued while the
 first worker starts forks nothing once that worker fails (echod exits 71
-leaving no process behind). A worker is made unable to
+leaving no process behind); the serving worker dying while a reload's
+worker starts, and that worker failing, long after a crash loop: a
+worker serves at once, not after the loop's pause. A worker is made unable to
 start by RLIMIT_NPROC, which binds it once it runs as "nobody" (so those
 tests need root).
 """
@@ -20,6 +22,7 @@ import resource
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -101,6 +104,43 @@ def test_failed_reload_during_crash_backoff_still_serves(start_echod):
     d.wait_stderr(r"^echod: reload failed: the new worker")
     wait_until(lambda: _greeting_or_none(d) is not None, timeout=20,
                what="a worker serving again after the failed reload")
+
+
+def test_failed_reload_after_an_old_crash_loop_serves_at_once(start_echod):
+    """The serving worker dies while a reload's worker starts, and that one
+    fails: another worker starts at once, not after the pause of a crash
+    loop that is long over. The master is held stopped while it is sent
+    SIGHUP and its worker is killed, so that it reads both at once
+    (SIGHUP first: the reload's worker is starting when the death is
+    reaped)."""
+    d = _nobody_with_nproc(start_echod)
+    d.wait_probes_gone()
+    crashes = []
+    for _ in range(7):                  # a crash loop: pauses of 1, 2, 4 s
+        _killed(d, d.worker_pid())
+        crashes.append(time.monotonic())
+    d.wait_stderr(r"^echod: the worker died 5 times within 10 s: waiting 4 s")
+    worker = d.worker_pid()
+    # Five crashes within 10 s make a loop; the next one ends it.
+    wait_until(lambda: time.monotonic() > crashes[-4] + 10.5, timeout=15,
+               what="the last crashes to be 10 s old")
+    d.write_config(threads=64)          # more threads than nobody may have
+    os.kill(d.pid, signal.SIGSTOP)
+    try:
+        d.signal(signal.SIGHUP)
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: not procinfo.alive(worker), what="the worker to die")
+    finally:
+        os.kill(d.pid, signal.SIGCONT)
+    d.wait_stderr(r"^echod: worker %d killed by SIGKILL.*; the reload's worker "
+                  r"takes over$" % worker)
+    d.wait_stderr(r"^echod: reload failed: the new worker")
+    failed_at = time.monotonic()
+    wait_until(lambda: _greeting_or_none(d) is not None,
+               what="a worker serving after the failed reload")
+    took = time.monotonic() - failed_at
+    assert took < 2.0, "served %.1f s after the failed reload (the pause of " \
+        "the old crash loop was 4 s):\n%s" % (took, d.stderr())
 
 
 def test_sighup_during_a_failing_reload_is_carried_out(start_echod):
