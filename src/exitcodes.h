@@ -6,6 +6,7 @@
 
 #include <sysexits.h>
 
+#define EXIT_STOPPED_EARLY 1       /* told to stop before serving (the starting process) */
 #define EXIT_USAGE    EX_USAGE     /* 64: bad command line */
 #define EXIT_OSERR    EX_OSERR     /* 71: bind, listen, fork, thread start failed */
 #define EXIT_CANTCREAT EX_CANTCREAT /* 73: the pidfile cannot be created */

@@ -183,7 +183,8 @@ main(int argc, char **argv)
 	m.ready_fd = claim_and_detach(&m, &pf, &opts);
 	m.pidfile = &pf;
 	status = master_run(&m);
-	daemon_ready(m.ready_fd, status);
+	/* Told to stop before it served: the starting process must not say it started. */
+	daemon_ready(m.ready_fd, status ? status : EXIT_STOPPED_EARLY);
 	pidfile_release(&pf);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "echod %s", status ? "not started" : "stopped");
 	log_stop();

@@ -255,6 +255,10 @@ master_worker_ready(struct master *m, struct wproc *w)
 	bool first = m->ready_fd >= 0 || !m->announced;
 	bool reload = w->reload;
 
+	if (m->stopping) {
+		w->state = WPROC_RETIRING;      /* told to stop as it started */
+		return;
+	}
 	if (!first && !reload)
 		log_notice("worker %ld serves again", (long)w->pid);
 	if (reload)

@@ -11,11 +11,15 @@ echod still serves and keeps its pidfile locked (no file of its own
 takes fd 0, 1 or 2, which it later points at /dev/null). Ctrl-C stops
 the launching process's wait for a start that hangs; the daemon goes on.
 A pidfile removed by a stopping echod between another's open and lock is
-not taken: the lock is on the file on disk.
+not taken: the lock is on the file on disk. Told to stop before it
+serves, echod does not log "started" once its worker is ready, and the
+daemon's launching process exits 1, not 0.
 """
 import os
 import signal
 import subprocess
+
+import pytest
 
 import procinfo
 from client import Client
@@ -183,3 +187,40 @@ def test_pidfile_removed_between_open_and_lock(new_echod, tmp_path):
     finally:
         procinfo.kill_all(procinfo.running(b.binary, b.conf))
         tracer.wait(10)
+
+
+@pytest.mark.parametrize("foreground", [False, True], ids=["daemon", "foreground"])
+def test_stopped_before_serving(new_echod, foreground):
+    """SIGTERM reaches echod before its first worker serves (strace delays
+    signalfd() by 1 s, after the signals are blocked and the pid is in the
+    pidfile; the worker then reports ready after the stop): echod neither
+    logs "started" nor tells a launching process it serves (which would
+    exit 0); in the foreground it stops with 0."""
+    d = new_echod()
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+    with open(d.stderr_path, "w") as err:
+        tracer = subprocess.Popen(
+            ["strace", "-f", "-o", "/dev/null", "-e", "trace=signalfd4",
+             "-e", "inject=signalfd4:delay_enter=1000000"]
+            + d.argv(["-p", pidfile], foreground=foreground),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        first = wait_until(lambda: procinfo.children(tracer.pid), interval=0.005,
+                           what="strace to start echod")[0]
+        # A daemon's launcher writes its own pid first, then the daemon its.
+        daemon = wait_until(lambda: _pid_in(pidfile, None if foreground else first),
+                            interval=0.005, what="echod's pid in the pidfile")
+        os.kill(daemon, signal.SIGTERM)
+        rc = tracer.wait(20)
+        assert rc == (0 if foreground else 1), "exit %d\n%s" % (rc, d.stderr())
+        wait_until(lambda: not procinfo.alive(daemon), what="echod to stop")
+        assert not os.path.exists(pidfile), "pidfile left behind"
+        if foreground:
+            assert "started on" not in d.stderr(), d.stderr()
+            assert d.stderr().rstrip().endswith("echod: echod stopped"), d.stderr()
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
+        procinfo.kill_all(procinfo.running(d.binary, d.conf))
