@@ -6,13 +6,19 @@ many connect/echo/close cycles; once syslog is read again a warning
 "N log messages dropped" arrives, and N accounts exactly for the
 connect/disconnect lines that never arrived. Nor does it stall the
 master: a killed worker is replaced and a stop completes while syslog
-reads nothing.
+reads nothing. The same for stderr under -f when it is a pipe nobody
+reads.
 """
+import array
+import fcntl
 import os
 import re
 import signal
+import subprocess
+import termios
 import time
 
+import procinfo
 from client import Client
 from contract import VERSION
 from syslogcap import SEVERITIES
@@ -87,3 +93,49 @@ def test_stalled_syslog_does_not_stall_the_master(syslog, start_echod):
     # Each process gives its stuck logger 2 s, then exits all the same.
     assert d.wait_exit() == 0
     syslog.resume()
+
+
+def test_stderr_nobody_reads_stalls_nothing(new_echod):
+    """echod -f with stderr a pipe that is never read (its buffer fills
+    within a few hundred lines, so the writes to it block): clients are
+    served promptly, and a stop completes (each process gives its stuck
+    logger 2 s)."""
+    d = new_echod(greeting="hi\n", reply_prefix="> ")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(d.argv(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=write_end)
+    os.close(write_end)
+    try:
+        wait_until(lambda: _served(d.port), what="echod to serve")
+        start = time.monotonic()
+        for i in range(TOTAL_CYCLES):       # ~3000 lines: far past the pipe's
+            _cycle(d.port, i)
+        took = time.monotonic() - start
+        assert took < TOTAL_LIMIT, "%d cycles took %.1f s" % (TOTAL_CYCLES, took)
+        size = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)
+        # Full: within a page of its size (the last page may stay unused).
+        wait_until(lambda: _queued(read_end) > size - 4096,
+                   what=lambda: "stderr's pipe to be full (%d of %d bytes)"
+                   % (_queued(read_end), size))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(read_end)
+        procinfo.kill_all(procinfo.running(d.binary, d.conf))
+
+
+def _queued(fd):
+    buf = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
+    return buf[0]
+
+
+def _served(port):
+    try:
+        _cycle(port, -1)
+        return True
+    except OSError:
+        return False
