@@ -419,16 +419,36 @@ worker_timers(struct worker *w)
 		worker_release_held_back(w);
 }
 
+/*
+ * Waits until every thread of the pool runs: a worker that accepted
+ * before a later thread failed to start would lose its clients when the
+ * pool gives up. False if it gave up.
+ */
+static bool
+worker_wait_for_pool(struct worker *w)
+{
+	int gate;
+
+	pthread_mutex_lock(&w->pool->lock);
+	while (w->pool->gate == 0)
+		pthread_cond_wait(&w->pool->changed, &w->pool->lock);
+	gate = w->pool->gate;
+	pthread_mutex_unlock(&w->pool->lock);
+	return gate > 0;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[WORKER_EVENTS];
+	uint64_t t;
 
+	if (!worker_wait_for_pool(w))
+		return NULL;
 	/* One clock reading ends a batch and starts the next epoll_wait (a
 	 * yield in between counts as time away from the core, as a sleep). */
-	uint64_t t = now_us();
-
+	t = now_us();
 	if (cpushare_init(&w->cpushare, (unsigned)w->cfg->cpu_slice, t) < 0)
 		log_warn("worker %d: cannot set a %d us scheduler slice",
 		    w->id, w->cfg->cpu_slice);
@@ -507,6 +527,16 @@ worker_spawn(struct worker *w)
 	return 0;
 }
 
+/* Lets the threads serve (1), or leave at once (-1). */
+static void
+worker_pool_open_gate(struct worker_pool *pool, int gate)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->gate = gate;
+	pthread_cond_broadcast(&pool->changed);
+	pthread_mutex_unlock(&pool->lock);
+}
+
 /* Frees workers [from, to), which have no thread. */
 static void
 worker_pool_free_from(struct worker_pool *pool, int from, int to)
@@ -521,7 +551,7 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 {
 	pool->srv = srv;
 	pool->count = pool->size = 0;
-	pool->not_accepting = pool->exited = 0;
+	pool->gate = pool->not_accepting = pool->exited = 0;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->changed, NULL);
 	pool->workers = calloc((size_t)count, sizeof(*pool->workers));
@@ -541,13 +571,14 @@ worker_pool_start(struct worker_pool *pool, struct server *srv,
 	pool->size = count;
 	for (int i = 0; i < count; i++) {
 		if (worker_spawn(&pool->workers[i]) < 0) {
-			worker_pool_stop(pool, now_ms());   /* no more hand-overs */
+			worker_pool_open_gate(pool, -1);    /* they leave, having accepted nothing */
 			worker_pool_free_from(pool, i, count);
 			worker_pool_join(pool);             /* and the array */
 			return -1;
 		}
 		pool->count++;
 	}
+	worker_pool_open_gate(pool, 1);
 	return 0;
 }
 

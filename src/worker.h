@@ -33,13 +33,17 @@ struct worker_pool {
 	struct worker *workers;
 	int size;                   /* workers set up (each has a mailbox) */
 	int count;                  /* workers whose thread runs or ran */
-	pthread_mutex_t lock;       /* guards the two counts below */
+	pthread_mutex_t lock;       /* guards the gate and the counts below */
 	pthread_cond_t changed;
+	int gate;                   /* 0: threads wait; 1: serve; -1: leave */
 	int not_accepting;          /* workers that have let go of the listeners */
 	int exited;                 /* workers whose thread has finished */
 };
 
-/* Starts count workers serving with cfg (each takes a reference); 0 or -1. */
+/*
+ * Starts count workers serving with cfg (each takes a reference); none
+ * accepts before all run. 0, or -1 with no connection taken.
+ */
 int worker_pool_start(struct worker_pool *pool, struct server *srv,
     struct config *cfg, int count);
 

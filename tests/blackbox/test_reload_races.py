@@ -28,6 +28,8 @@ import pytest
 
 import procinfo
 from client import Client, connect_refused
+from contract import GREETING
+from loadclients import Churn
 from waits import wait_until
 
 
@@ -141,6 +143,33 @@ def test_failed_reload_after_an_old_crash_loop_serves_at_once(start_echod):
     took = time.monotonic() - failed_at
     assert took < 2.0, "served %.1f s after the failed reload (the pause of " \
         "the old crash loop was 4 s):\n%s" % (took, d.stderr())
+
+
+def test_failing_reload_takes_no_client(start_echod):
+    """A reload's worker some of whose threads cannot start (threads=64)
+    must accept nothing before they all run: the connections it took
+    would be closed as it gives up. The serving worker keeps every client
+    through 30 such reloads."""
+    d = _nobody_with_nproc(start_echod)
+    d.wait_probes_gone()
+    d.write_config(threads=64)
+    churns = [Churn(d.port, [GREETING]) for _ in range(3)]
+    for churn in churns:
+        churn.start()
+    try:
+        for n in range(1, 31):
+            d.signal(signal.SIGHUP)
+            wait_until(lambda: len(re.findall(r"^echod: reload failed: the new worker",
+                                              d.stderr(), re.M)) >= n,
+                       what=lambda: "failed reload %d; stderr:\n%s" % (n, d.stderr()[-2000:]))
+    finally:
+        for churn in churns:
+            churn.stop()
+    for churn in churns:
+        assert (churn.refused, churn.reset, churn.cut) == (0, 0, 0), \
+            (churn.refused, churn.reset, churn.cut)
+        assert not churn.errors, churn.errors[:5]
+    assert sum(churn.served for churn in churns) > 100
 
 
 def test_sighup_during_a_failing_reload_is_carried_out(start_echod):
