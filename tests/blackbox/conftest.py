@@ -2,8 +2,8 @@
 
 Owns: finding the binary under test ($ECHOD), making echod instances in a
 per-test temporary directory and stopping what is left of them at
-teardown, the syslog capture fixture, and raising the test process's
-descriptor limit. Does not own: how echod is run (echodctl.py), how
+teardown, the syslog capture fixture, options for a sanitized build, and
+raising the test process's descriptor limit. Does not own: how echod is run (echodctl.py), how
 syslog is captured (syslogcap.py).
 
 The suite writes nothing into the source tree (it may be read-only under
@@ -65,6 +65,16 @@ def syslog():
     cap = SyslogCapture()
     yield cap
     cap.close()
+
+
+@pytest.fixture
+def asan_options(monkeypatch):
+    """asan_options("key=value:..."): adds to ASAN_OPTIONS for the echod
+    this test starts (AddressSanitizer builds read it; others ignore it)."""
+    def add(options):
+        old = os.environ.get("ASAN_OPTIONS")
+        monkeypatch.setenv("ASAN_OPTIONS", (old + ":" if old else "") + options)
+    return add
 
 
 def raise_nofile(wanted):

@@ -66,10 +66,8 @@ def test_worker_sigkill_under_load(start_echod):
     d.stop()
 
 
-def test_worker_sigsegv_under_load(syslog, start_echod, monkeypatch):
-    # Under AddressSanitizer, let SIGSEGV kill the worker as it would.
-    asan = os.environ.get("ASAN_OPTIONS")
-    monkeypatch.setenv("ASAN_OPTIONS", (asan + ":" if asan else "") + "handle_segv=0")
+def test_worker_sigsegv_under_load(syslog, start_echod, asan_options):
+    asan_options("handle_segv=0")   # let SIGSEGV kill the worker as it would
     d = start_echod(syslog=syslog, threads=2)
     _kill_worker_under_load(d, signal.SIGSEGV)
     rec = syslog.wait_for(r"^worker \d+ killed by SIGSEGV")
