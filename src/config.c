@@ -12,7 +12,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <libconfig.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conftext.h"
 
 #define CONFIG_MSG_MAX 512
 
@@ -44,6 +44,7 @@
 struct config_parse {
 	struct config *cfg;
 	const char *path;
+	struct conftext text;            /* what libconfig parses, and its line map */
 	config_report_fn *report;
 	void *ctx;
 	int errors;
@@ -111,12 +112,11 @@ static void config_key_name(const config_setting_t *s, char *buf, size_t len)
 	snprintf(buf + used, len - used, "%s%s", used > 0 ? "." : "", name);
 }
 
-static const char *config_setting_file(const struct config_parse *p,
+/* The file and line setting s was written at. */
+static struct conftext_origin config_setting_origin(const struct config_parse *p,
     const config_setting_t *s)
 {
-	const char *file = config_setting_source_file(s);
-
-	return file != NULL ? file : p->path;
+	return conftext_origin(&p->text, config_setting_source_line(s));
 }
 
 static void config_report_setting(struct config_parse *p,
@@ -127,13 +127,13 @@ static void config_report_setting(struct config_parse *p,
 static void config_report_setting(struct config_parse *p,
     const config_setting_t *s, const char *fmt, ...)
 {
+	struct conftext_origin at = config_setting_origin(p, s);
 	char msg[CONFIG_MSG_MAX], key[128];
 	va_list ap;
 	int n;
 
 	config_key_name(s, key, sizeof key);
-	n = snprintf(msg, sizeof msg, "%s:%u: %s: ", config_setting_file(p, s),
-	    config_setting_source_line(s), key);
+	n = snprintf(msg, sizeof msg, "%s:%u: %s: ", at.file, at.line, key);
 	if (n < 0 || (size_t)n >= sizeof msg)
 		n = 0;
 	va_start(ap, fmt);
@@ -545,53 +545,39 @@ static void config_report_errno(struct config_parse *p, const char *what)
 	config_report(p, msg);
 }
 
-/* Opens p->path for reading; a directory counts as unreadable. */
-static FILE *config_open(struct config_parse *p)
-{
-	FILE *fp = fopen(p->path, "re");
-	struct stat st;
-
-	if (fp != NULL && fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(fp);
-		fp = NULL;
-		errno = EISDIR;
-	}
-	if (fp == NULL)
-		config_report_errno(p, "cannot open");
-	return fp;
-}
-
+/* libconfig's syntax error, at the file and line it comes from. */
 static void config_report_syntax(struct config_parse *p, const config_t *lc)
 {
-	const char *file = config_error_file(lc);
+	struct conftext_origin at = conftext_origin(&p->text,
+	    (unsigned)config_error_line(lc));
+	const char *text = config_error_text(lc);
 	char msg[CONFIG_MSG_MAX];
 
-	snprintf(msg, sizeof msg, "%s:%d: syntax error: %s",
-	    file != NULL ? file : p->path, config_error_line(lc),
-	    config_error_text(lc));
+	if (text == NULL || strcmp(text, "syntax error") == 0)
+		snprintf(msg, sizeof msg, "%s:%u: syntax error", at.file, at.line);
+	else
+		snprintf(msg, sizeof msg, "%s:%u: syntax error: %s", at.file,
+		    at.line, text);
 	config_report(p, msg);
 }
 
+static void config_report_text(void *ctx, const char *msg)
+{
+	config_report(ctx, msg);
+}
+
 /*
- * Reads p->path into lc; 0 (reported) if it cannot be opened or parsed.
- * A relative @include is found next to the file read, not in the current
- * directory: a daemon's is "/", a shell's running "echod -t" another.
+ * Reads p->path, with what it includes (conftext.c, not libconfig), and
+ * parses it into lc; 0 (reported) if it cannot be read or parsed.
  */
 static int config_read_path(struct config_parse *p, config_t *lc)
 {
-	FILE *fp = config_open(p);
-	char dir[PATH_MAX];
-	int ok;
-
-	if (fp == NULL)
+	if (conftext_read(&p->text, p->path, config_report_text, p) > 0)
 		return 0;
-	snprintf(dir, sizeof dir, "%s", p->path);
-	config_set_include_dir(lc, dirname(dir));
-	ok = config_read(lc, fp) == CONFIG_TRUE;
-	if (!ok)
-		config_report_syntax(p, lc);
-	fclose(fp);
-	return ok;
+	if (config_read_string(lc, p->text.text) == CONFIG_TRUE)
+		return 1;
+	config_report_syntax(p, lc);
+	return 0;
 }
 
 /* The defaults, to be overwritten by what the file sets, named after it. */
@@ -625,6 +611,7 @@ struct config *config_load(const char *path, config_report_fn *report, void *ctx
 	if (p.group != NULL && p.cfg->user[0] == '\0')
 		config_report_setting(&p, p.group, "needs user to be set too");
 	config_destroy(&lc);
+	conftext_free(&p.text);
 	if (p.errors > 0) {
 		config_unref(p.cfg);
 		return NULL;

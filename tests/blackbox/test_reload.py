@@ -14,6 +14,8 @@ import re
 import signal
 import time
 
+import pytest
+
 import confwriter
 from client import Client, connect_refused
 from contract import GREETING
@@ -109,6 +111,28 @@ def test_reload_with_syntax_error_keeps_serving(start_echod):
     assert re.search(r"^echod: %s:%d: syntax error" % (re.escape(d.conf),
                                                      text.count("\n")),
                      d.stderr(), re.M), d.stderr()
+    with d.connect() as c:
+        c.expect(b"one\n")
+    d.stop()
+
+
+@pytest.mark.parametrize("target", ["directory", "fifo"])
+def test_reload_including_a_directory_or_fifo_keeps_serving(start_echod, target):
+    """libconfig alone exited echod (status 2) reading a directory it
+    included, and waited for ever on a FIFO: echod reads includes itself."""
+    d = start_echod(greeting="one\n")
+    path = os.path.join(d.dir, "inc")
+    if target == "directory":
+        os.mkdir(path)
+    else:
+        os.mkfifo(path)
+    text = confwriter.render(dict(d.settings, greeting="two\n")) + '@include "inc"\n'
+    d.write_config_text(text)
+    d.signal(signal.SIGHUP)
+    d.wait_stderr(r"^echod: reload failed, keeping the running configuration$")
+    d.wait_stderr(r'^echod: %s:%d: @include "inc": cannot open: %s$'
+                  % (re.escape(d.conf), text.count("\n"),
+                     "Is a directory" if target == "directory" else "not a regular file"))
     with d.connect() as c:
         c.expect(b"one\n")
     d.stop()

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -726,14 +727,14 @@ END_TEST
 START_TEST(test_syntax_error_data_file)
 {
 	test_load(TEST_DATA_DIR "/bad-syntax.conf");
-	test_expect_one(TEST_DATA_DIR "/bad-syntax.conf", "4: syntax error: syntax error");
+	test_expect_one(TEST_DATA_DIR "/bad-syntax.conf", "4: syntax error");
 }
 END_TEST
 
 START_TEST(test_syntax_error_line)
 {
 	test_reject("port = 1;\nbacklog = 2;\nthreads = ;\nbuffer_size = 4096;\n",
-	    "3: syntax error: syntax error");
+	    "3: syntax error");
 }
 END_TEST
 
@@ -803,37 +804,273 @@ START_TEST(test_thread_count)
 }
 END_TEST
 
-/* ---- @include ---- */
+/* ---- @include, and what echod reads before libconfig does ---- */
+
+/* A temporary directory for the files of one test; removed at teardown. */
+static struct {
+	char dir[64];
+	char names[16][32];
+	int n;
+} inc;
+
+static void inc_setup(void)
+{
+	test_setup();
+	memset(&inc, 0, sizeof inc);
+	snprintf(inc.dir, sizeof inc.dir, "/tmp/check_config_inc.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(inc.dir));
+}
+
+static void inc_teardown(void)
+{
+	char path[128];
+
+	while (inc.n > 0) {
+		snprintf(path, sizeof path, "%s/%s", inc.dir, inc.names[--inc.n]);
+		if (unlink(path) < 0)
+			rmdir(path);
+	}
+	rmdir(inc.dir);
+	test_teardown();
+}
+
+/* The path of name in the test's directory (one of two static buffers). */
+static const char *inc_path(const char *name)
+{
+	static char bufs[2][128];
+	static int which;
+	char *buf = bufs[which++ % 2];
+
+	snprintf(buf, sizeof bufs[0], "%s/%s", inc.dir, name);
+	return buf;
+}
+
+static void inc_note(const char *name)
+{
+	ck_assert_int_lt(inc.n, 16);
+	snprintf(inc.names[inc.n++], sizeof inc.names[0], "%s", name);
+}
+
+/* Writes len bytes of text to name in the test's directory. */
+static void inc_write_len(const char *name, const char *text, size_t len)
+{
+	FILE *f = fopen(inc_path(name), "w");
+
+	ck_assert_ptr_nonnull(f);
+	inc_note(name);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+static void inc_write(const char *name, const char *text)
+{
+	inc_write_len(name, text, strlen(text));
+}
+
+/* Loads name from the test's directory, from "/" as the current directory. */
+static struct config *inc_load(const char *name)
+{
+	char cwd[PATH_MAX];
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(chdir("/"), 0);
+	test_load(inc_path(name));
+	ck_assert_int_eq(chdir(cwd), 0);
+	return t.cfg;
+}
+
+/* Loads name and checks it is accepted without a message. */
+static struct config *inc_accept(const char *name)
+{
+	inc_load(name);
+	ck_assert_msg(t.cfg != NULL, "rejected: %s", t.r.n > 0 ? t.r.msg[0] : "(none)");
+	ck_assert_int_eq(t.r.n, 0);
+	return t.cfg;
+}
+
+/* Loads name and checks it is rejected with one message, "FILE:" + want. */
+static void inc_reject(const char *name, const char *file, const char *want)
+{
+	inc_load(name);
+	test_expect_one(file, want);
+}
 
 /* A relative @include is found next to the configuration file, wherever the
  * current directory is. */
 START_TEST(test_include_is_relative_to_the_file)
 {
-	char dir[] = "/tmp/check_config_inc.XXXXXX", main_path[64], sub_path[64];
-	char cwd[PATH_MAX];
-	FILE *f;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(main_path, sizeof main_path, "%s/echod.conf", dir);
-	snprintf(sub_path, sizeof sub_path, "%s/threads.conf", dir);
-	f = fopen(sub_path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("threads = 3;\n", f);
-	fclose(f);
-	f = fopen(main_path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("port = 7;\n@include \"threads.conf\"\n", f);
-	fclose(f);
-	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-	ck_assert_int_eq(chdir("/"), 0);
-	test_load(main_path);
-	ck_assert_int_eq(chdir(cwd), 0);
-	unlink(sub_path);
-	unlink(main_path);
-	rmdir(dir);
-	ck_assert_msg(t.cfg != NULL, "rejected: %s", t.r.n > 0 ? t.r.msg[0] : "(none)");
-	ck_assert_int_eq(t.cfg->threads, 3);
+	inc_write("threads.conf", "threads = 3;\n");
+	inc_write("echod.conf", "port = 7;\n@include \"threads.conf\"\n");
+	ck_assert_int_eq(inc_accept("echod.conf")->threads, 3);
 	ck_assert_int_eq(t.cfg->port, 7);
+}
+END_TEST
+
+START_TEST(test_include_absolute)
+{
+	char text[256];
+
+	inc_write("threads.conf", "threads = 3;\n");
+	snprintf(text, sizeof text, "@include \"%s\" # a comment may follow\n",
+	    inc_path("threads.conf"));
+	inc_write("echod.conf", text);
+	ck_assert_int_eq(inc_accept("echod.conf")->threads, 3);
+}
+END_TEST
+
+/* libconfig alone exited the process on a directory and hung on a FIFO. */
+static const struct {
+	const char *line, *want;
+} test_bad_includes[] = {
+	{ "@include \".\"", "2: @include \".\": cannot open: Is a directory" },
+	{ "@include \"\"", "2: @include \"\": no file name" },
+	{ "@include \"fifo\"", "2: @include \"fifo\": cannot open: not a regular file" },
+	{ "@include \"none\"", "2: @include \"none\": cannot open: No such file or directory" },
+	{ "@include \"sub\" port = 1;", "2: @include \"sub\": only a comment may follow it on its line" },
+	{ "@include \"sub", "2: @include: the file name needs its closing quote on the same line" },
+	{ "@include \"echod.conf\"", "2: @include \"echod.conf\": that file is being read already (an include loop)" },
+};
+
+START_TEST(test_include_refused)
+{
+	char text[128];
+
+	ck_assert_int_eq(mkfifo(inc_path("fifo"), 0600), 0);
+	inc_note("fifo");
+	inc_write("sub", "threads = 3;\n");
+	snprintf(text, sizeof text, "port = 7;\n%s\nthreads = 1;\n", test_bad_includes[_i].line);
+	inc_write("echod.conf", text);
+	inc_reject("echod.conf", inc_path("echod.conf"), test_bad_includes[_i].want);
+}
+END_TEST
+
+/* Ten files deep (below the configuration file) are read; eleven are not. */
+START_TEST(test_include_depth)
+{
+	char name[16], text[64];
+
+	inc_write("c11", "threads = 3;\n");
+	for (int i = 10; i >= 1; i--) {
+		snprintf(name, sizeof name, "c%d", i);
+		snprintf(text, sizeof text, "@include \"c%d\"\n", i + 1);
+		inc_write(name, text);
+	}
+	inc_write("ok.conf", "@include \"c2\"\n");
+	inc_write("deep.conf", "@include \"c1\"\n");
+	ck_assert_int_eq(inc_accept("ok.conf")->threads, 3);
+	inc_reject("deep.conf", "c10", "1: @include \"c11\": includes nested more than 10 deep");
+}
+END_TEST
+
+START_TEST(test_include_loop_through_another_file)
+{
+	inc_write("a.inc", "port = 7;\n@include \"b.inc\"\n");
+	inc_write("b.inc", "\n@include \"a.inc\"\n");
+	inc_write("echod.conf", "@include \"a.inc\"\n");
+	inc_reject("echod.conf", "b.inc",
+	    "2: @include \"a.inc\": that file is being read already (an include loop)");
+}
+END_TEST
+
+/* Every message names the file and line the setting was written at. */
+START_TEST(test_include_lines_map_back)
+{
+	char want[256];
+
+	inc_write("sub.inc", "backlog = 1;\n\nbuffer_size = 1;\n");
+	inc_write("echod.conf", "port = 7;\n@include \"sub.inc\"\nthreads = -1;\n");
+	inc_load("echod.conf");
+	ck_assert_ptr_null(t.cfg);
+	ck_assert_int_eq(t.r.n, 2);
+	ck_assert_str_eq(t.r.msg[0],
+	    "sub.inc:3: buffer_size: must be an integer from 1024 to 16777216");
+	snprintf(want, sizeof want, "%s:3: threads: must be an integer from 0 to 1024",
+	    inc_path("echod.conf"));
+	ck_assert_str_eq(t.r.msg[1], want);
+}
+END_TEST
+
+START_TEST(test_include_syntax_error_in_it)
+{
+	inc_write("sub.inc", "backlog = 1;\nport = ;\n");
+	inc_write("echod.conf", "\n\n@include \"sub.inc\"\n");
+	inc_reject("echod.conf", "sub.inc", "2: syntax error");
+}
+END_TEST
+
+START_TEST(test_include_ending_inside_a_comment)
+{
+	inc_write("sub.inc", "threads = 3; /* not closed\n");
+	inc_write("echod.conf", "@include \"sub.inc\"\nport = 7; /* */\n");
+	inc_reject("echod.conf", "sub.inc", " ends inside a comment");
+}
+END_TEST
+
+/* In a comment or a string, an @include line is text, as for libconfig. */
+START_TEST(test_include_in_comment_or_string_is_text)
+{
+	inc_write("echod.conf", "/*\n@include \"none\"\n*/\n"
+	    "greeting = \"a\n@include \\\"none\\\"\n\";\n");
+	ck_assert_str_eq(inc_accept("echod.conf")->greeting, "a\n@include \"none\"\n");
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+	inc_write_len("echod.conf", "port = 7;\nthreads\0 = 1;\n", 24);
+	inc_reject("echod.conf", inc_path("echod.conf"), "2: syntax error: a NUL byte");
+}
+END_TEST
+
+START_TEST(test_nul_escape_in_string)
+{
+	test_reject("port = 7;\ngreeting = \"a\\x00b\";\n",
+	    "2: syntax error: \"\\x00\" in a string: a NUL byte cannot be part of a setting");
+}
+END_TEST
+
+/* libconfig 1.5 cut an integer written without L to 32 bits. */
+static const struct {
+	const char *text, *want;
+} test_wide_ints[] = {
+	{ "port = 4295007297;", "1: port: must be an integer from 1 to 65535" },
+	{ "port = 0x100001F90;", "1: port: must be an integer from 1 to 65535" },
+	{ "port = 0x80001F90;", "1: port: must be an integer from 1 to 65535" },
+	{ "idle_timeout = 4294967296;", "1: idle_timeout: must be an integer from 0 to 31536000" },
+	{ "threads = -2147483649;", "1: threads: must be an integer from 0 to 1024" },
+	{ "buffer_size = 99999999999999999999999;", "1: buffer_size: must be an integer from 1024 to 16777216" },
+};
+
+START_TEST(test_int_beyond_32_bits)
+{
+	test_reject(test_wide_ints[_i].text, test_wide_ints[_i].want);
+}
+END_TEST
+
+/* Numbers in strings and comments are left as they are. */
+START_TEST(test_int_scan_leaves_the_rest)
+{
+	struct config *cfg = test_accept("port = 0x1F90; # 99999999999\n"
+	    "greeting = \"99999999999 /* x\"; // 99999999999\n"
+	    "/* 99999999999 */ threads = 2 /* 99999999999 */ ;\n");
+
+	ck_assert_int_eq(cfg->port, 8080);
+	ck_assert_str_eq(cfg->greeting, "99999999999 /* x");
+}
+END_TEST
+
+START_TEST(test_unreadable_file)
+{
+	test_load("/proc/self/mem");
+	test_expect_one("/proc/self/mem", " cannot read: Input/output error");
+}
+END_TEST
+
+START_TEST(test_fifo_refused)
+{
+	ck_assert_int_eq(mkfifo(inc_path("fifo"), 0600), 0);
+	inc_note("fifo");
+	inc_reject("fifo", inc_path("fifo"), " cannot open: not a regular file");
 }
 END_TEST
 
@@ -887,8 +1124,28 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_group_without_user);
 	suite_add_tcase(s, tc);
 
-	tc = test_case("include");
+	tc = tcase_create("include");
+	tcase_add_checked_fixture(tc, inc_setup, inc_teardown);
 	tcase_add_test(tc, test_include_is_relative_to_the_file);
+	tcase_add_test(tc, test_include_absolute);
+	tcase_add_loop_test(tc, test_include_refused, 0,
+	    (int)(sizeof test_bad_includes / sizeof test_bad_includes[0]));
+	tcase_add_test(tc, test_include_depth);
+	tcase_add_test(tc, test_include_loop_through_another_file);
+	tcase_add_test(tc, test_include_lines_map_back);
+	tcase_add_test(tc, test_include_syntax_error_in_it);
+	tcase_add_test(tc, test_include_ending_inside_a_comment);
+	tcase_add_test(tc, test_include_in_comment_or_string_is_text);
+	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_fifo_refused);
+	suite_add_tcase(s, tc);
+
+	tc = test_case("text");
+	tcase_add_test(tc, test_nul_escape_in_string);
+	tcase_add_loop_test(tc, test_int_beyond_32_bits, 0,
+	    (int)(sizeof test_wide_ints / sizeof test_wide_ints[0]));
+	tcase_add_test(tc, test_int_scan_leaves_the_rest);
+	tcase_add_test(tc, test_unreadable_file);
 	suite_add_tcase(s, tc);
 
 	tc = test_case("log");
