@@ -282,6 +282,26 @@ static int config_listen_count(const config_setting_t *list, int n,
 	return count;
 }
 
+/*
+ * Reports addr if it is an IPv4-mapped IPv6 address (::ffff:a.b.c.d): the
+ * IPv6 listeners are IPv6-only, so binding one would fail at start-up.
+ */
+static int config_listen_mapped(struct config_parse *p,
+    const config_setting_t *list, const char *text,
+    const struct config_addr *addr)
+{
+	struct in6_addr in6;
+	char v4[INET_ADDRSTRLEN];
+
+	memcpy(&in6, addr->bytes, sizeof in6);
+	if (addr->family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6))
+		return 0;
+	inet_ntop(AF_INET, addr->bytes + 12, v4, sizeof v4);
+	config_report_setting(p, list,
+	    "\"%s\" is an IPv4-mapped address: write %s", text, v4);
+	return 1;
+}
+
 static void config_listen_clear(struct config *cfg)
 {
 	while (cfg->nlisten > 0) {
@@ -312,6 +332,8 @@ static void config_parse_listen_elem(struct config_parse *p,
 		    "\"%s\" is not a numeric IPv4 or IPv6 address", text);
 		return;
 	}
+	if (config_listen_mapped(p, list, text, &addr))
+		return;
 	seen = config_listen_count(list, i, &addr);
 	if (seen == 1)
 		config_report_setting(p, list, "\"%s\" is listed twice", text);

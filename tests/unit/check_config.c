@@ -329,6 +329,10 @@ static const struct test_bad test_bads[] = {
 	    "listen: \"127.0.0.1\" is listed twice" },
 	{ "listen = ( \"::1\", \"0:0::1\" );", "listen: \"0:0::1\" is listed twice" },
 	{ "listen = [ \"::1\", \"::1\", \"::1\" ];", "listen: \"::1\" is listed twice" },
+	{ "listen = [ \"::ffff:127.0.0.1\" ];", "listen: \"::ffff:127.0.0.1\" "
+	    "is an IPv4-mapped address: write 127.0.0.1" },
+	{ "listen = [ \"::1\", \"::FFFF:7f00:1\" ];", "listen: \"::FFFF:7f00:1\" "
+	    "is an IPv4-mapped address: write 127.0.0.1" },
 	{ "listen = [ ];", LISTEN_COUNT_ERR },
 	{ "listen = ( );", LISTEN_COUNT_ERR },
 };
