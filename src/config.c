@@ -342,6 +342,11 @@ static void config_parse_listen_elem(struct config_parse *p,
 		cfg->nlisten++;
 }
 
+/*
+ * An array or list of addresses. Past CONFIG_MAX_LISTEN only the count is
+ * reported: each element is checked against those before it, and a list
+ * of thousands would block the master (a reload) for seconds.
+ */
 static void config_parse_listen(struct config_parse *p, const config_setting_t *s)
 {
 	int i, n;
@@ -355,7 +360,7 @@ static void config_parse_listen(struct config_parse *p, const config_setting_t *
 		config_report_setting(p, s, "must list from 1 to %d addresses",
 		    CONFIG_MAX_LISTEN);
 	config_listen_clear(p->cfg);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < CONFIG_MAX_LISTEN; i++)
 		config_parse_listen_elem(p, s, i);
 }
 

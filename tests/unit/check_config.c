@@ -637,6 +637,29 @@ START_TEST(test_listen_too_many_still_checked)
 }
 END_TEST
 
+/*
+ * 20000 addresses, the first 16 good and the rest not addresses at all:
+ * one message, for the count, and none of the rest parsed (checking them
+ * all against each other took seconds, a reload's master blocked).
+ */
+START_TEST(test_listen_far_too_many)
+{
+	size_t len = 32 + 20000 * 16, used;
+	char *text = malloc(len);
+	int i;
+
+	ck_assert_ptr_nonnull(text);
+	used = (size_t)snprintf(text, len, "\nlisten = [ \"10.0.0.1\"");
+	for (i = 1; i < 20000; i++)
+		used += (size_t)snprintf(text + used, len - used,
+		    i < 16 ? ", \"10.0.0.%d\"" : ", \"10.0.x.%d\"", i + 1);
+	snprintf(text + used, len - used, " ];\n");
+	test_load_text(text);
+	free(text);
+	test_expect_one(t.path, "2: " LISTEN_COUNT_ERR);
+}
+END_TEST
+
 START_TEST(test_listen_errors_all_reported)
 {
 	char want[256];
@@ -1168,6 +1191,7 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_listen_sixteen);
 	tcase_add_test(tc, test_listen_seventeen);
 	tcase_add_test(tc, test_listen_too_many_still_checked);
+	tcase_add_test(tc, test_listen_far_too_many);
 	tcase_add_test(tc, test_listen_errors_all_reported);
 	suite_add_tcase(s, tc);
 
