@@ -48,7 +48,6 @@ struct config_parse {
 	config_report_fn *report;
 	void *ctx;
 	int errors;
-	const config_setting_t *group;   /* "group", checked against "user" */
 };
 
 /* Parses one setting into p->cfg, reporting what is wrong with it. */
@@ -484,6 +483,23 @@ static void config_parse_user(struct config_parse *p, const config_setting_t *s)
 	config_store_string(p, s, &p->cfg->user, value);
 }
 
+/*
+ * Whether the group setting s has a user beside it: a "user" setting that
+ * is not "". One of the wrong type or naming no user counts: its own error
+ * is reported, and the group's would be wrong.
+ */
+static int config_user_given(const config_setting_t *s)
+{
+	const config_setting_t *user;
+	const char *value;
+
+	user = config_setting_get_member(config_setting_parent(s), "user");
+	if (user == NULL)
+		return 0;
+	value = config_string_value(user);
+	return value == NULL || value[0] != '\0';
+}
+
 static void config_parse_user_group(struct config_parse *p,
     const config_setting_t *s)
 {
@@ -498,10 +514,12 @@ static void config_parse_user_group(struct config_parse *p,
 		config_report_setting(p, s, "no such group \"%s\"", value);
 		return;
 	}
-	if (gr != NULL) {
-		p->cfg->gid = gr->gr_gid;
-		p->group = s;
+	if (gr != NULL && !config_user_given(s)) {
+		config_report_setting(p, s, "needs user to be set too");
+		return;
 	}
+	if (gr != NULL)
+		p->cfg->gid = gr->gr_gid;
 	config_store_string(p, s, &p->cfg->group, value);
 }
 
@@ -635,8 +653,6 @@ struct config *config_load(const char *path, config_report_fn *report, void *ctx
 	config_init(&lc);
 	if (config_read_path(&p, &lc))
 		config_parse_group(&p, config_root_setting(&lc), config_keys);
-	if (p.group != NULL && p.cfg->user[0] == '\0')
-		config_report_setting(&p, p.group, "needs user to be set too");
 	config_destroy(&lc);
 	conftext_free(&p.text);
 	if (p.errors > 0) {

@@ -508,6 +508,38 @@ START_TEST(test_group_without_user)
 }
 END_TEST
 
+START_TEST(test_group_with_empty_user)
+{
+	test_reject("user = \"\";\ngroup = \"root\";\n",
+	    "2: group: needs user to be set too");
+}
+END_TEST
+
+/* A user that is set but wrong is reported once, as such, not as missing. */
+START_TEST(test_group_with_wrong_user)
+{
+	test_reject("user = \"no-such-user-echod\";\ngroup = \"root\";\n",
+	    "1: user: no such user \"no-such-user-echod\"");
+	test_reject("group = \"root\";\nuser = 0;\n",
+	    "2: user: must be a user name, or \"\"");
+}
+END_TEST
+
+/* "needs user" comes at the group's line, before the errors of later lines. */
+START_TEST(test_group_without_user_in_line_order)
+{
+	char want[TEST_MSG_MAX];
+
+	test_load_text("port = 0;\ngroup = \"root\";\nthreads = -1;\n");
+	ck_assert_ptr_null(t.cfg);
+	ck_assert_int_eq(t.r.n, 3);
+	snprintf(want, sizeof want, "%s:2: group: needs user to be set too",
+	    t.path);
+	ck_assert_str_eq(t.r.msg[1], want);
+	ck_assert_ptr_nonnull(strstr(t.r.msg[2], ":3: threads: "));
+}
+END_TEST
+
 /* ---- log ---- */
 
 static const struct {
@@ -1149,6 +1181,9 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_user_wrong_type);
 	tcase_add_test(tc, test_group_unknown);
 	tcase_add_test(tc, test_group_without_user);
+	tcase_add_test(tc, test_group_with_empty_user);
+	tcase_add_test(tc, test_group_with_wrong_user);
+	tcase_add_test(tc, test_group_without_user_in_line_order);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("include");
