@@ -24,7 +24,9 @@
 #include "config.h"
 #include "conftext.h"
 
-#define CONFIG_MSG_MAX 512
+/* A message: a file's path, its line, a setting's name and the text. */
+#define CONFIG_KEY_MAX 128
+#define CONFIG_MSG_MAX (PATH_MAX + CONFIG_KEY_MAX + 512)
 
 #define CONFIG_DEFAULT_PORT             8888
 #define CONFIG_DEFAULT_BACKLOG          511
@@ -127,7 +129,7 @@ static void config_report_setting(struct config_parse *p,
     const config_setting_t *s, const char *fmt, ...)
 {
 	struct conftext_origin at = config_setting_origin(p, s);
-	char msg[CONFIG_MSG_MAX], key[128];
+	char msg[CONFIG_MSG_MAX], key[CONFIG_KEY_MAX];
 	va_list ap;
 	int n;
 

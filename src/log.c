@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX   512
+#define LOG_LINE_MAX   512      /* a queued line, with its NUL */
+#define LOG_TEXT_MAX   (PATH_MAX + 1024)    /* one written at once: see log_vmsg */
 #define LOG_QUEUE_LEN  1024
 #define LOG_STOP_WAIT_S 2
 #define LOG_FORK_WAIT_MS 200
@@ -316,7 +318,7 @@ log_dropped_total(void)
 }
 
 /*
- * Hands a line (len bytes, shorter than LOG_LINE_MAX) to the logger
+ * Hands a line (len bytes; cut to LOG_LINE_MAX - 1) to the logger
  * thread, or drops and counts it when the queue is full. The thread is
  * woken for the first line and for a full batch: see log_gather_batch.
  */
@@ -330,7 +332,10 @@ log_enqueue(int prio, const char *text, size_t len)
 	} else {
 		struct log_line *slot = &lg.queue[(lg.head + lg.count) % LOG_QUEUE_LEN];
 		slot->prio = prio;
-		memcpy(slot->text, text, len + 1);
+		if (len >= LOG_LINE_MAX)
+			len = LOG_LINE_MAX - 1;
+		memcpy(slot->text, text, len);
+		slot->text[len] = '\0';
 		lg.count++;
 		if (lg.count == 1 || lg.count == LOG_BATCH_LINES)
 			pthread_cond_signal(&lg.wake);
@@ -338,10 +343,15 @@ log_enqueue(int prio, const char *text, size_t len)
 	pthread_mutex_unlock(&lg.lock);
 }
 
+/*
+ * Formats a line and writes it, or queues it once the logger thread runs.
+ * Before that (start-up, "echod -t") a line may be as long as a config
+ * error naming its file by a path of PATH_MAX.
+ */
 static void
 log_vmsg(int prio, int errnum, const char *fmt, va_list ap)
 {
-	char text[LOG_LINE_MAX];
+	char text[LOG_TEXT_MAX];
 	int n;
 
 	if (prio > __atomic_load_n(&lg.level, __ATOMIC_RELAXED) && prio > LOG_ERR)

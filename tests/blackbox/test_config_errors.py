@@ -3,9 +3,10 @@
 Covers: each kind of error (out of range, wrong type, unknown setting,
 bad enum in the log group, syntax error) reported as
 "echod: FILE:LINE: KEY: TEXT" with the line of the offending setting and
-exit 78; every error in a file reported, not just the first; a config at
-every range boundary accepted; a bad config at start-up (not only with -t)
-exits 78 without listening.
+exit 78; every error in a file reported, not just the first; a message
+printed whole when the file's path is long; a config at every range
+boundary accepted; a bad config at start-up (not only with -t) exits 78
+without listening.
 """
 import re
 
@@ -90,6 +91,20 @@ def test_all_errors_are_reported(echod_binary, tmp_path):
                     r"%s:7: log\.level: must be one of err, warning, notice, "
                     r"info, debug$"):
         assert re.search(r"^echod: " + pattern % c, res.stderr, re.M), res.stderr
+
+
+def test_long_path_is_printed_whole(echod_binary, tmp_path):
+    """A config over 600 characters down still gets "FILE:LINE: KEY: TEXT"
+    whole, not cut after the path nor without it."""
+    deep = tmp_path
+    for _ in range(3):
+        deep = deep / ("d" * 200)
+    deep.mkdir(parents=True)
+    conf = _write(deep, HEAD + "threads = 5000;\n")
+    res = run_cli(echod_binary, ["-t", "-c", conf])
+    assert res.rc == EXIT_CONFIG, res
+    assert ("echod: %s:3: threads: must be an integer from 0 to 1024\n" % conf
+            in res.stderr), res.stderr
 
 
 def test_boundary_values_are_accepted(echod_binary, tmp_path):

@@ -9,6 +9,7 @@
  * Does not test what the daemon does with a config.
  */
 #include <check.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -26,7 +27,7 @@
 #endif
 
 #define TEST_MAX_MSGS 32
-#define TEST_MSG_MAX  512
+#define TEST_MSG_MAX  (PATH_MAX + 1024)
 
 /* The messages passed to the report function. */
 struct test_reports {
@@ -823,6 +824,43 @@ START_TEST(test_directory_rejected)
 }
 END_TEST
 
+/*
+ * A file 3 directories of 200 characters down from a fresh one in /tmp:
+ * its path, over 600 characters, goes in front of a message whole.
+ */
+START_TEST(test_long_path_in_messages)
+{
+	char top[] = "/tmp/check_config_long.XXXXXX", path[PATH_MAX];
+	char name[201], file[PATH_MAX];
+	size_t len;
+	FILE *f;
+	int i;
+
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	snprintf(path, sizeof path, "%s", top);
+	for (i = 0; i < 3; i++) {
+		len = strlen(path);
+		snprintf(path + len, sizeof path - len, "/%s", name);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	}
+	len = strlen(path);
+	snprintf(path + len, sizeof path - len, "/echod.conf");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("# long\nthreads = 5000;\n", f);
+	fclose(f);
+	test_load(path);
+	unlink(path);
+	snprintf(file, sizeof file, "%s", path);
+	for (i = 0; i < 4; i++)
+		rmdir(dirname(path));
+	ck_assert_uint_gt(strlen(file), 600);
+	test_expect_one(file, "2: threads: must be an integer from 0 to 1024");
+}
+END_TEST
+
 /* ---- references and threads ---- */
 
 START_TEST(test_ref_unref)
@@ -1240,6 +1278,7 @@ static Suite *test_suite(void)
 	tcase_add_test(tc, test_syntax_error_duplicate);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory_rejected);
+	tcase_add_test(tc, test_long_path_in_messages);
 	suite_add_tcase(s, tc);
 
 	tc = test_case("references");
