@@ -14,7 +14,9 @@
  *     supervise until stopped.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,24 @@ usage(FILE *out)
 	    "  -V          print the version\n", ECHOD_CONF_PATH);
 }
 
+static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Prints "echod: " and the message, then the usage, on stderr; exits 64. */
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("echod: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	exit(EXIT_USAGE);
+}
+
 /*
  * path, made absolute from the directory echod was started in: the
  * daemon works from "/", and reads the config file again on a reload and
@@ -71,15 +91,21 @@ absolute_path(const char *path, char *buf)
 	return buf;
 }
 
-/* Parses argv into opts; exits on -h, -V and usage errors. */
+/*
+ * Parses argv into opts; exits on -h, -V and usage errors. There are no
+ * long options: getopt_long only lets "--help" be reported whole (getopt
+ * stops at its second "-", and does not say in which argument).
+ */
 static void
 parse_options(int argc, char **argv, struct options *opts)
 {
+	static const struct option no_long_options[] = { { NULL, 0, NULL, 0 } };
 	static char config_buf[PATH_MAX], pidfile_buf[PATH_MAX];
 	int ch;
 
 	opts->config_path = ECHOD_CONF_PATH;
-	while ((ch = getopt(argc, argv, ":c:fhp:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:fhp:tV", no_long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': opts->config_path = optarg; break;
 		case 'f': opts->foreground = 1; break;
@@ -87,21 +113,17 @@ parse_options(int argc, char **argv, struct options *opts)
 		case 't': opts->test_only = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("echod %s\n", PACKAGE_VERSION); exit(0);
-		case ':':
-			fprintf(stderr, "echod: option -%c needs an argument\n", optopt);
-			usage(stderr);
-			exit(EXIT_USAGE);
+		case ':': usage_error("option -%c needs an argument", optopt);
 		default:
-			fprintf(stderr, "echod: unknown option -%c\n", optopt);
-			usage(stderr);
-			exit(EXIT_USAGE);
+			if (optopt == 0)        /* an unknown "--name" */
+				usage_error("unknown option %s", argv[optind - 1]);
+			usage_error("unknown option -%c", optopt);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "echod: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		exit(EXIT_USAGE);
-	}
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (opts->config_path[0] == '\0')
+		usage_error("option -c needs a file name");
 	opts->config_path = absolute_path(opts->config_path, config_buf);
 	if (opts->pidfile != NULL)
 		opts->pidfile = absolute_path(opts->pidfile, pidfile_buf);

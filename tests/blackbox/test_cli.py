@@ -1,9 +1,10 @@
 """test_cli.py: echod's command line.
 
-Covers: -V and -h (stdout, exit 0), a bad option, a missing option
-argument and an extra argument (usage on stderr, exit 64), -t on a good
-config (exit 0, "FILE: configuration OK") and a bad one (exit 78,
-"FILE:LINE: KEY: TEXT"), and a config file that does not exist (exit 78).
+Covers: -V and -h (stdout, exit 0), a bad option (named whole, "--help"
+too), a missing option argument, an empty -c and an extra argument (usage
+on stderr, exit 64), -t on a good config (exit 0, "FILE: configuration
+OK") and a bad one (exit 78, "FILE:LINE: KEY: TEXT"), and a config file
+that does not exist (exit 78).
 """
 import re
 
@@ -36,6 +37,29 @@ def test_usage_errors_exit_64(echod_binary, args):
     res = run_cli(echod_binary, args)
     assert res.rc == EXIT_USAGE, res
     assert re.search(r"usage", res.stderr, re.I), res
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize("arg", ["--help", "--version", "--frobnicate=1"])
+def test_unknown_long_option_named_whole(echod_binary, arg):
+    """echod has no long options: "--help" is reported as itself, not as
+    the "-" getopt stopped at."""
+    res = run_cli(echod_binary, ["-f", arg])
+    assert res.rc == EXIT_USAGE, res
+    assert res.stderr.startswith("echod: unknown option %s\nusage: " % arg), res
+    assert res.stdout == ""
+
+
+def test_unknown_short_option_named(echod_binary):
+    res = run_cli(echod_binary, ["-fx"])
+    assert res.rc == EXIT_USAGE, res
+    assert res.stderr.startswith("echod: unknown option -x\nusage: "), res
+
+
+def test_empty_config_path_is_a_usage_error(echod_binary):
+    res = run_cli(echod_binary, ["-t", "-c", ""])
+    assert res.rc == EXIT_USAGE, res
+    assert res.stderr.startswith("echod: option -c needs a file name\nusage: "), res
     assert res.stdout == ""
 
 
