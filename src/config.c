@@ -40,6 +40,8 @@
 #define CONFIG_DEFAULT_REPLY_PREFIX     "OK..."
 #define CONFIG_DEFAULT_PIDFILE          "/run/echod/echod.pid"
 
+#define CONFIG_HINT_MAX 32      /* longer names get no "did you mean" */
+
 #define CONFIG_LISTEN_TYPE_ERROR "must be a list of numeric IPv4 or IPv6 addresses"
 
 /* The state of one config_load(): the config being filled, where errors go. */
@@ -240,6 +242,9 @@ static const struct config_key *config_key_find(const struct config_key *keys,
 	return NULL;
 }
 
+static void config_report_unknown(struct config_parse *p,
+    const config_setting_t *s, const struct config_key *keys);
+
 /* Parses every setting of group in file order, so errors come in line order. */
 static void config_parse_group(struct config_parse *p,
     const config_setting_t *group, const struct config_key *keys)
@@ -251,7 +256,7 @@ static void config_parse_group(struct config_parse *p,
 	for (i = 0; (s = config_setting_get_elem(group, (unsigned)i)) != NULL; i++) {
 		key = config_key_find(keys, config_setting_name(s));
 		if (key == NULL)
-			config_report_setting(p, s, "unknown setting");
+			config_report_unknown(p, s, keys);
 		else
 			key->parse(p, s);
 	}
@@ -581,6 +586,107 @@ static const struct config_key config_keys[] = {
 	{ "log", config_parse_log },
 	{ NULL, NULL }
 };
+
+/* ---- hints for unknown settings ---- */
+
+/* The tables of keys, each with the prefix that names its keys. */
+static const struct config_key_group {
+	const char *prefix;
+	const struct config_key *keys;
+} config_key_groups[] = {
+	{ "", config_keys },
+	{ "log.", config_log_keys },
+	{ NULL, NULL }
+};
+
+static int config_min(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The edits (a letter inserted, deleted or replaced, two neighbours
+ * swapped) that make a into b; CONFIG_HINT_MAX if either is longer.
+ */
+static int config_distance(const char *a, const char *b)
+{
+	int d[CONFIG_HINT_MAX + 1][CONFIG_HINT_MAX + 1];
+	int i, j, la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la > CONFIG_HINT_MAX || lb > CONFIG_HINT_MAX)
+		return CONFIG_HINT_MAX;
+	for (i = 0; i <= la; i++) {
+		for (j = 0; j <= lb; j++) {
+			if (i == 0 || j == 0) {
+				d[i][j] = i + j;
+				continue;
+			}
+			d[i][j] = config_min(d[i - 1][j], d[i][j - 1]) + 1;
+			d[i][j] = config_min(d[i][j],
+			    d[i - 1][j - 1] + (a[i - 1] != b[j - 1]));
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1])
+				d[i][j] = config_min(d[i][j], d[i - 2][j - 2] + 1);
+		}
+	}
+	return d[la][lb];
+}
+
+/* The key of keys that name misspells: 1 edit off, 2 for keys over 4 letters. */
+static const char *config_key_near(const struct config_key *keys,
+    const char *name)
+{
+	const char *near = NULL;
+	int d, best = 3;
+
+	for (; keys->name != NULL; keys++) {
+		d = config_distance(name, keys->name);
+		if (d < best && d <= (strlen(keys->name) > 4 ? 2 : 1)) {
+			near = keys->name;
+			best = d;
+		}
+	}
+	return near;
+}
+
+/*
+ * The dotted name in buf of the key that name, unknown among keys, was
+ * likely meant as: name in another group ("level" for "log.level"), else
+ * a near miss among keys. 0 when there is none.
+ */
+static int config_key_hint(const struct config_key *keys, const char *name,
+    char *buf, size_t len)
+{
+	const struct config_key_group *g;
+	const char *near = NULL, *prefix = "";
+
+	for (g = config_key_groups; g->keys != NULL; g++) {
+		if (g->keys != keys && config_key_find(g->keys, name) != NULL) {
+			snprintf(buf, len, "%s%s", g->prefix, name);
+			return 1;
+		}
+		if (g->keys == keys) {
+			near = config_key_near(keys, name);
+			prefix = g->prefix;
+		}
+	}
+	if (near != NULL)
+		snprintf(buf, len, "%s%s", prefix, near);
+	return near != NULL;
+}
+
+/* Reports s, not among keys, as unknown, with the key likely meant. */
+static void config_report_unknown(struct config_parse *p,
+    const config_setting_t *s, const struct config_key *keys)
+{
+	char hint[CONFIG_KEY_MAX];
+
+	if (config_key_hint(keys, config_setting_name(s), hint, sizeof hint))
+		config_report_setting(p, s, "unknown setting (did you mean %s?)",
+		    hint);
+	else
+		config_report_setting(p, s, "unknown setting");
+}
 
 /* ---- loading ---- */
 

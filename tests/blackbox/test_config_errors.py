@@ -1,12 +1,12 @@
 """test_config_errors.py: how echod reports a wrong config file.
 
-Covers: each kind of error (out of range, wrong type, unknown setting,
-bad enum in the log group, syntax error) reported as
-"echod: FILE:LINE: KEY: TEXT" with the line of the offending setting and
-exit 78; every error in a file reported, not just the first; a message
-printed whole when the file's path is long; a config at every range
-boundary accepted; a bad config at start-up (not only with -t) exits 78
-without listening.
+Covers: each kind of error (out of range, wrong type, unknown setting with
+or without the key likely meant, bad enum in the log group, syntax error)
+reported as "echod: FILE:LINE: KEY: TEXT" with the line of the offending
+setting and exit 78; every error in a file reported, not just the first;
+a message printed whole when the file's path is long; a config at every
+range boundary accepted; a bad config at start-up (not only with -t)
+exits 78 without listening.
 """
 import re
 
@@ -25,7 +25,11 @@ BAD = {
     "threads-negative": ("threads = -1;\n", 3,
                          r"threads: must be an integer from 0 to 1024"),
     "threads-type": ('threads = "two";\n', 3, r"threads: \S"),
-    "unknown": ("frobnicate = 1;\n", 3, r"frobnicate: unknown setting"),
+    "unknown": ("frobnicate = 1;\n", 3, r"frobnicate: unknown setting$"),
+    "unknown-near-miss": ("treads = 4;\n", 3,
+                          r"treads: unknown setting \(did you mean threads\?\)"),
+    "unknown-other-group": ('level = "debug";\n', 3,
+                            r"level: unknown setting \(did you mean log\.level\?\)"),
     "log-level": ('log = {\n  level = "loud";\n};\n', 4,
                   r"log\.level: must be one of err, warning, notice, info, debug"),
     "log-facility": ('log = {\n  connections = true;\n  facility = "kern";\n};\n', 5,
