@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX   512      /* a queued line, with its NUL */
+#define LOG_LINE_MAX   1024     /* a queued line, with its NUL: see log_enqueue */
 #define LOG_TEXT_MAX   (PATH_MAX + 1024)    /* one written at once: see log_vmsg */
 #define LOG_QUEUE_LEN  1024
 #define LOG_STOP_WAIT_S 2
@@ -184,7 +184,10 @@ log_emit_queued(size_t head, size_t n)
 	}
 }
 
-/* Says how many lines were dropped, once half the queue is free again. */
+/*
+ * Says how many lines were dropped, once half the queue is free again: a
+ * warning, so not with log.level err (the stats line still counts them).
+ */
 static void
 log_report_dropped(void)
 {
@@ -195,7 +198,7 @@ log_report_dropped(void)
 	n = lg.count <= LOG_QUEUE_LEN / 2 ? lg.dropped : 0;
 	lg.dropped -= n;
 	pthread_mutex_unlock(&lg.lock);
-	if (n == 0)
+	if (n == 0 || LOG_WARNING > __atomic_load_n(&lg.level, __ATOMIC_RELAXED))
 		return;
 	snprintf(text, sizeof(text), "%lu log messages dropped", n);
 	log_emit(LOG_WARNING, text);
@@ -318,9 +321,11 @@ log_dropped_total(void)
 }
 
 /*
- * Hands a line (len bytes; cut to LOG_LINE_MAX - 1) to the logger
- * thread, or drops and counts it when the queue is full. The thread is
- * woken for the first line and for a full batch: see log_gather_batch.
+ * Hands a line (len bytes) to the logger thread, or drops and counts it
+ * when the queue is full. The thread is woken for the first line and for
+ * a full batch: see log_gather_batch. A slot holds the longest line echod
+ * makes in its work (the start line with 16 IPv6 addresses); a longer
+ * one, a config error naming a path of many hundred bytes, ends in "...".
  */
 static void
 log_enqueue(int prio, const char *text, size_t len)
@@ -332,10 +337,11 @@ log_enqueue(int prio, const char *text, size_t len)
 	} else {
 		struct log_line *slot = &lg.queue[(lg.head + lg.count) % LOG_QUEUE_LEN];
 		slot->prio = prio;
-		if (len >= LOG_LINE_MAX)
-			len = LOG_LINE_MAX - 1;
-		memcpy(slot->text, text, len);
-		slot->text[len] = '\0';
+		if (len >= LOG_LINE_MAX) {
+			memcpy(slot->text, text, LOG_LINE_MAX - 4);
+			memcpy(slot->text + LOG_LINE_MAX - 4, "...", 4);
+		} else
+			memcpy(slot->text, text, len + 1);
 		lg.count++;
 		if (lg.count == 1 || lg.count == LOG_BATCH_LINES)
 			pthread_cond_signal(&lg.wake);

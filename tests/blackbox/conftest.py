@@ -31,13 +31,15 @@ def echod_binary():
 
 @pytest.fixture
 def new_echod(echod_binary, tmp_path):
-    """new_echod(syslog=None, **settings): an Echod with its config written,
-    not started. Whatever still runs at teardown gets SIGTERM and must exit
-    0 (else the test errors); anything left after that is killed."""
+    """new_echod(syslog=None, workdir=None, **settings): an Echod with its
+    config written (in workdir, by default a directory of its own under
+    tmp_path), not started. Whatever still runs at teardown gets SIGTERM
+    and must exit 0 (else the test errors); anything left after that is
+    killed."""
     made = []
 
-    def make(syslog=None, **settings):
-        d = Echod(echod_binary, str(tmp_path / ("echod%d" % len(made))),
+    def make(syslog=None, workdir=None, **settings):
+        d = Echod(echod_binary, workdir or str(tmp_path / ("echod%d" % len(made))),
                   settings, syslog=syslog)
         made.append(d)
         return d
@@ -50,11 +52,11 @@ def new_echod(echod_binary, tmp_path):
 
 @pytest.fixture
 def start_echod(new_echod):
-    """start_echod(syslog=None, args=(), **settings): a running echod -f
-    that accepts connections."""
+    """start_echod(syslog=None, args=(), workdir=None, **settings): a
+    running echod -f that accepts connections."""
 
-    def start(syslog=None, args=(), **settings):
-        return new_echod(syslog=syslog, **settings).start(args)
+    def start(syslog=None, args=(), workdir=None, **settings):
+        return new_echod(syslog=syslog, workdir=workdir, **settings).start(args)
 
     return start
 

@@ -138,6 +138,27 @@ def test_reload_including_a_directory_or_fifo_keeps_serving(start_echod, target)
     d.stop()
 
 
+@pytest.mark.parametrize("dirs", [3, 6])
+def test_reload_error_of_a_long_path_is_logged(start_echod, tmp_path, dirs):
+    """A reload's errors go through the logger thread's queue, whose lines
+    were cut at 511 bytes without a mark: with a config path of over 600
+    characters the line ended inside the path. Now a line is whole up to
+    1023 bytes (600: whole), and a longer one ends in "..." (1200)."""
+    deep = tmp_path
+    for _ in range(dirs):
+        deep = deep / ("d" * 200)
+    d = start_echod(workdir=str(deep))
+    d.write_config(threads=5000)
+    d.signal(signal.SIGHUP)
+    d.wait_stderr(r"^echod: reload failed, keeping the running configuration$")
+    text = "%s:%d: threads: must be an integer from 0 to 1024" % (
+        d.conf, confwriter.line_of(confwriter.render(d.settings), "threads"))
+    if len(text) > 1023:
+        text = text[:1020] + "..."
+    assert "echod: %s\n" % text in d.stderr(), d.stderr()
+    d.stop()
+
+
 def test_reload_moves_to_a_new_port(start_echod):
     d = start_echod(greeting="one\n")
     old_port, new_port = d.port, free_port()
