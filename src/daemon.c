@@ -177,6 +177,8 @@ daemon_detach(void)
 	}
 	if ((pid = fork()) < 0) {
 		log_err("fork");
+		close_quietly(fds[0]);
+		close_quietly(fds[1]);
 		return -1;
 	}
 	if (pid > 0) {
@@ -184,9 +186,12 @@ daemon_detach(void)
 		daemon_wait_ready(fds[0]);
 	}
 	close_quietly(fds[0]);
+	/* A failure here is the caller's to clean up (the pidfile): the
+	 * original process sees the pipe close without a word, and exits 71. */
 	if (setsid() < 0 || (pid = fork()) < 0) {
 		log_err("setsid/fork");
-		_exit(EXIT_OSERR);
+		close_quietly(fds[1]);
+		return -1;
 	}
 	if (pid > 0)
 		_exit(0);

@@ -26,8 +26,10 @@ void pidfile_release(struct pidfile *pf);
  * Forks, starts a new session and forks again. The original process does
  * not return: it waits for daemon_ready() from the daemon and exits with
  * the status the daemon reports (EXIT_OSERR if the daemon dies first).
- * In the daemon returns the descriptor to pass to daemon_ready(), or -1
- * (logged) when a fork or pipe fails in the original process.
+ * In the daemon returns the descriptor to pass to daemon_ready(). Returns
+ * -1 (logged) when the pipe or a fork fails, in the original process or in
+ * the first child (after which the original one exits EXIT_OSERR): the
+ * caller cleans up and exits.
  */
 int daemon_detach(void);
 /* Tells the waiting original process to exit with status; closes fd. */

@@ -13,7 +13,8 @@ the launching process's wait for a start that hangs; the daemon goes on.
 A pidfile removed by a stopping echod between another's open and lock is
 not taken: the lock is on the file on disk. Told to stop before it
 serves, echod does not log "started" once its worker is ready, and the
-daemon's launching process exits 1, not 0.
+daemon's launching process exits 1, not 0. A failure to detach removes
+the pidfile.
 """
 import os
 import signal
@@ -225,3 +226,21 @@ def test_stopped_before_serving(new_echod, asan_options, foreground):
             tracer.kill()
             tracer.wait()
         procinfo.kill_all(procinfo.running(d.binary, d.conf))
+
+
+def test_detach_failure_leaves_no_pidfile(new_echod, asan_options):
+    """setsid() fails in the first child (strace injects EPERM): the
+    pidfile, written with the original pid before detaching, is removed,
+    and the launching process exits 71. It was left behind, naming a
+    dead pid."""
+    asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
+    d = new_echod()
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+    res = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=setsid",
+                          "-e", "inject=setsid:error=EPERM",
+                          d.binary, "-c", d.conf, "-p", pidfile],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    assert res.returncode == 71, res
+    assert b"setsid/fork: Operation not permitted" in res.stderr, res.stderr
+    assert not os.path.exists(pidfile), "pidfile left behind"
