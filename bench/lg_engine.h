@@ -25,6 +25,7 @@ enum lg_phase {
 	PH_SETUP,       /* connecting (idle: opening and verifying all) */
 	PH_WARMUP,      /* load runs, not counted */
 	PH_MEASURE,     /* the timed window */
+	PH_OVERTIME,    /* load runs, not counted: the window is being sampled */
 	PH_HOLD,        /* idle: every connection held, nothing sent */
 	PH_REVERIFY,    /* idle: one more echo on every connection */
 	PH_DRAIN,       /* no new work; wait for what is in flight */
