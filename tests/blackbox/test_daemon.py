@@ -190,6 +190,17 @@ def test_pidfile_removed_between_open_and_lock(new_echod, tmp_path):
         tracer.wait(10)
 
 
+def _pid_in_pidfile_of(pidfile, foreground):
+    """The pid in pidfile once it is echod's serving process: in the
+    foreground the first one written; as a daemon, one in another session
+    than the launcher's (ours)."""
+    pid = _pid_in(pidfile, None)
+    if pid is None or foreground:
+        return pid
+    st = procinfo.stat(pid)
+    return pid if st is not None and st["session"] != os.getsid(0) else None
+
+
 @pytest.mark.parametrize("foreground", [False, True], ids=["daemon", "foreground"])
 def test_stopped_before_serving(new_echod, asan_options, foreground):
     """SIGTERM reaches echod before its first worker serves (strace delays
@@ -208,10 +219,9 @@ def test_stopped_before_serving(new_echod, asan_options, foreground):
             + d.argv(["-p", pidfile], foreground=foreground),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     try:
-        first = wait_until(lambda: procinfo.children(tracer.pid), interval=0.005,
-                           what="strace to start echod")[0]
-        # A daemon's launcher writes its own pid first, then the daemon its.
-        daemon = wait_until(lambda: _pid_in(pidfile, None if foreground else first),
+        # A daemon's launcher writes its own pid first, then the daemon
+        # its own, from a session of its own.
+        daemon = wait_until(lambda: _pid_in_pidfile_of(pidfile, foreground),
                             interval=0.005, what="echod's pid in the pidfile")
         os.kill(daemon, signal.SIGTERM)
         rc = tracer.wait(20)

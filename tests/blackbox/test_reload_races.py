@@ -252,7 +252,10 @@ def test_reload_queued_at_a_failed_start_forks_nothing(new_echod):
         d.write_config(threads=1)       # a config the reload could start
         os.kill(master, signal.SIGHUP)
         rc = tracer.wait(20)
-        assert "before serving" in d.stderr(), d.stderr()
+        assert rc == 71, "exit %d\n%s" % (rc, d.stderr())
+        assert re.search(r"^echod: worker \d+ exited with status 71 before serving$",
+                         d.stderr(), re.M), d.stderr()
+        assert d.stderr().rstrip().endswith("echod: echod not started"), d.stderr()
         left = procinfo.running(d.binary, d.conf)
         assert left == [], "echod exited %d, but processes of it still run: %s\n%s" \
             % (rc, left, d.stderr())

@@ -217,11 +217,11 @@ def test_more_activated_sockets_than_echod_serves(new_echod, tmp_path):
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=err)
     try:
+        # The first connection that is not refused starts echod, which
+        # then closes every socket as it exits.
         wait_until(lambda: not connect_refused("127.0.0.1", ports[0]),
                    what="systemd-socket-activate to listen")
-        with socket.create_connection(("127.0.0.1", ports[0]), timeout=5):
-            pass                        # the first client starts echod
-        assert proc.wait(10) != 0
+        assert proc.wait(10) == 71
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -233,7 +233,8 @@ def test_more_activated_sockets_than_echod_serves(new_echod, tmp_path):
 def _activated_refusal(new_echod, tmp_path, mode, knock):
     """Starts echod under systemd-socket-activate in mode; knock(port)
     makes the activator start it. Returns echod's stderr once it has
-    refused, and whether echod said it started."""
+    refused, and the activator's exit status if it ended (without
+    --accept it becomes echod) within 10 s, else None."""
     d = new_echod()
     port = free_port()
     err = open(str(tmp_path / "activate.err"), "w")
@@ -247,11 +248,15 @@ def _activated_refusal(new_echod, tmp_path, mode, knock):
         knock(port)
         wait_until(lambda: "systemd is not a listening TCP socket" in open(err.name).read(),
                    what=lambda: "echod to refuse the socket; stderr:\n" + open(err.name).read())
+        rc = None
+        if mode != "--accept":
+            rc = proc.wait(10)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
         err.close()
-    return open(err.name).read()
+    return open(err.name).read(), rc
 
 
 def test_accept_yes_socket_is_refused(new_echod, tmp_path):
@@ -261,9 +266,13 @@ def test_accept_yes_socket_is_refused(new_echod, tmp_path):
 
     def knock(port):
         clients.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-    text = _activated_refusal(new_echod, tmp_path, "--accept", knock)
-    for c in clients:
-        c.close()
+    text, _ = _activated_refusal(new_echod, tmp_path, "--accept", knock)
+    try:
+        # echod has exited: the connection it was passed is closed.
+        assert clients[0].recv(1) == b""
+    finally:
+        for c in clients:
+            c.close()
     assert "socket 3 from systemd is not a listening TCP socket: echod needs " \
         "ListenStream= and Accept=no" in text, text
     assert " started on " not in text, text
@@ -273,6 +282,7 @@ def test_datagram_socket_is_refused(new_echod, tmp_path):
     def knock(port):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(b"hello\n", ("127.0.0.1", port))
-    text = _activated_refusal(new_echod, tmp_path, "--datagram", knock)
+    text, rc = _activated_refusal(new_echod, tmp_path, "--datagram", knock)
     assert "socket 3 from systemd is not a listening TCP socket" in text, text
     assert " started on " not in text, text
+    assert rc == 71, (rc, text)

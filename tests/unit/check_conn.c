@@ -186,8 +186,22 @@ run_echo(struct config *cfg, const char *in, size_t len, struct split *sp,
 		ck_assert_int_gt(n, 0);
 		r->got_len += (size_t)n;
 	}
-	if (c != NULL)
-		conn_close(c, CONN_EOF, 0);
+	if (!closed)
+		ck_assert_int_eq(shutdown(p->cli, SHUT_WR), 0);
+	/* All echoed: the client's half-close must end the connection. */
+	for (int round = 0; c != NULL; round++) {
+		struct epoll_event ev;
+		enum conn_end why;
+		ck_assert_int_lt(round, 1000);
+		ck_assert_int_eq(epoll_wait(r->io.epfd, &ev, 1, 1000), 1);
+		why = conn_handle(c, ev.events, &r->io);
+		if (why == CONN_OPEN)
+			continue;
+		ck_assert_int_eq(why, CONN_EOF);
+		conn_close(c, why, 0);
+		c = NULL;
+		p->srv = -1;
+	}
 	close(r->io.epfd);
 	close(p->cli);
 }
