@@ -4,13 +4,17 @@ Covers: after SIGTERM the listeners close (new connections are refused on
 IPv4 and IPv6) while a connected client keeps being served; echod exits 0
 as soon as the last client leaves, long before shutdown_timeout; with
 shutdown_timeout = 1 a lingering client is closed (reason "shutdown") and
-echod exits 0; SIGINT stops it the same way; the pidfile is removed. A
+echod exits 0; SIGINT stops it the same way, draining; a second SIGTERM
+or SIGINT while draining closes every connection at once; the pidfile is
+removed. A
 worker that cannot drain (stopped) is killed 10 s after it was told to
 close everything, not sooner, and echod then exits 0.
 """
 import os
 import signal
 import time
+
+import pytest
 
 from client import connect_refused
 from contract import GREETING
@@ -63,11 +67,45 @@ def test_shutdown_timeout_closes_lingering_client(start_echod):
 
 
 def test_sigint_stops_like_sigterm(start_echod):
-    d = start_echod()
-    with d.connect() as c:
-        c.expect(GREETING)
-    d.stop(signal.SIGINT)
+    """SIGINT drains as SIGTERM does: the client still connected is served
+    until it leaves, then echod exits 0."""
+    d = start_echod(shutdown_timeout=30)
+    d.wait_probes_gone()
+    c = d.connect()
+    c.expect(GREETING)
+    d.signal(signal.SIGINT)
+    d.wait_stderr(r"^echod: stopping on SIGINT \(1 connections open, "
+                  r"waiting up to 30 s\)$")
+    c.send(b"after SIGINT\n")
+    c.expect(b"OK...after SIGINT\n")
+    assert d.running()
+    c.close()
+    assert d.wait_exit(10) == 0, d.stderr()
     d.wait_stderr(r"^echod: echod stopped$", timeout=0)
+
+
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT],
+                         ids=["SIGTERM", "SIGINT"])
+def test_second_signal_closes_every_connection(start_echod, second):
+    """While a stop drains, a second SIGTERM or SIGINT has the master
+    send SIGQUIT: every connection is closed at once (reason "shutdown"),
+    long before shutdown_timeout, and echod exits 0."""
+    d = start_echod(shutdown_timeout=60)
+    d.wait_probes_gone()
+    c = d.connect()
+    c.expect(GREETING)
+    d.signal(signal.SIGTERM)
+    d.wait_stderr(r"^echod: stopping on SIGTERM \(1 connections open")
+    c.send(b"draining\n")
+    c.expect(b"OK...draining\n")
+    d.signal(second)
+    data, _ = c.recv_to_eof(timeout=10)
+    assert data == b""
+    assert d.wait_exit(10) == 0, d.stderr()
+    d.wait_stderr(r"^echod: SIGQUIT while stopping: closing every connection now$",
+                  timeout=0)
+    d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d \(conn \d+\): shutdown after "
+                  % c.local_port, timeout=0)
 
 
 def test_foreground_pidfile_written_and_removed(start_echod, tmp_path):
