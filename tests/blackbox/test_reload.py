@@ -5,7 +5,9 @@ idle_timeout, shutdown_timeout) while existing connections keep the settings the
 with, and "reloaded FILE" is logged; a broken config is refused with every
 error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
 running configuration", and serving goes on unchanged; a changed port
-moves the service there while a client of the old port stays served; a
+moves the service there while a client of the old port stays served, and
+a changed listen list closes and opens addresses; log.level applies to
+the new worker's lines; a
 changed pidfile is warned about, unless -p names the pidfile; with 64
 worker processes draining, a reload fails, says why, and serving goes on.
 """
@@ -174,6 +176,40 @@ def test_reload_moves_to_a_new_port(start_echod):
     before.expect(b"OK...still\n")
     before.close()
     d.stop()
+
+
+def test_reload_changes_the_listen_addresses(start_echod):
+    """listen from 127.0.0.1 to ::1 on the same port: the dropped address
+    is closed, the new one served with the new config."""
+    d = start_echod(listen=["127.0.0.1"], greeting="one\n")
+    d.write_config(listen=["::1"], greeting="two\n")
+    _reload(d)
+    with Client("::1", d.port) as c:
+        c.expect(b"two\n")
+    wait_until(lambda: connect_refused("127.0.0.1", d.port),
+               what="127.0.0.1 to be closed after the reload")
+    d.stop()
+
+
+def test_reload_changes_log_level(start_echod):
+    """log.level from notice to info: a client of the old worker is not
+    logged, one of the new worker is (its connect line is info)."""
+    d = start_echod(greeting="one\n", log={"level": "notice"})
+    with d.connect() as before:
+        before.expect(b"one\n")
+    d.write_config(greeting="two\n", log={"level": "info"})
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: _greeting_of(d) == b"two\n", what="the reloaded greeting")
+    with d.connect() as after:
+        after.expect(b"two\n")
+    d.wait_stderr(r"^echod: connect from 127\.0\.0\.1:%d " % after.local_port)
+    assert "connect from 127.0.0.1:%d " % before.local_port not in d.stderr(), d.stderr()
+    d.stop()
+
+
+def _greeting_of(d):
+    with d.connect() as c:
+        return c.recv_until(b"\n")
 
 
 def test_reload_applies_shutdown_timeout_to_the_next_stop(start_echod):
