@@ -9,7 +9,8 @@ new connection sees the new greeting once "reloaded" is logged; SIGQUIT
 closes everything at once; SIGTERM to master and worker alike still
 drains; SIGTERM to the worker alone: it drains while a new one serves;
 SIGUSR2 to the master is ignored; SIGUSR1 logs a stats line; the worker
-leaves when the master is killed.
+leaves when the master is killed, and a new echod takes the pidfile the
+killed one left; a replaced worker is logged as serving again.
 """
 import os
 import re
@@ -57,6 +58,7 @@ def _kill_worker_under_load(d, sig):
     new = _new_worker(d, old)
     d.wait_stderr(r"^echod: worker %d killed by SIG%s.*; starting another$"
                   % (old, signal.Signals(sig).name[3:]))
+    d.wait_stderr(r"^echod: worker %d serves again$" % new)
     return new
 
 
@@ -166,14 +168,21 @@ def test_sigusr1_logs_stats(start_echod):
     d.stop()
 
 
-def test_killed_master_leaves_no_worker(start_echod):
-    d = start_echod()
+def test_killed_master_leaves_no_worker(start_echod, tmp_path):
+    """The worker leaves when its master is killed, and the pidfile's lock
+    goes with them: a new echod on the same pidfile starts at once."""
+    pidfile = str(tmp_path / "echod.pid")
+    d = start_echod(args=["-p", pidfile])
     worker = d.worker_pid()
     d.proc.kill()
     d.proc.wait(5)
     wait_until(lambda: not procinfo.alive(worker),
                what="the worker %d to exit after its master was killed" % worker)
     d.wait_stderr(r"^echod: the master process is gone: stopping")
+    again = start_echod(args=["-p", pidfile])
+    with open(pidfile) as f:
+        assert int(f.read()) == again.pid
+    again.stop()
 
 
 def test_sigterm_to_every_process_still_drains(start_echod):
