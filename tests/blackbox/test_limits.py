@@ -7,9 +7,12 @@ refusals logs a few lines, not one each),
 and a slot freed by a leaving client is usable again; an idle client
 is closed after idle_timeout (and not before), an active one is not, and
 the disconnect is logged with reason "idle timeout" (syslog, at info).
+max_connections beyond the hard limit on open files is warned about at
+start-up and on each reload.
 """
 import re
 import select
+import signal
 import socket
 import time
 
@@ -131,3 +134,29 @@ def test_refusals_are_rate_limited(start_echod):
     lines = [l for l in d.stderr_lines() if re.match(r"echod: disconnect .*: limit after", l)]
     assert 1 <= len(lines) <= burst // 4, (
         "%d refusals logged %d lines" % (burst, len(lines)))
+
+
+class _FileLimit:
+    """Stands where a SyslogCapture would (echodctl wraps the command):
+    runs echod under a hard limit of `hard` open files."""
+
+    def __init__(self, hard):
+        self.hard = hard
+
+    def wrap(self, argv):
+        return ["prlimit", "--nofile=%d:%d" % (self.hard, self.hard)] + argv
+
+
+def test_open_files_warning_at_start_and_on_reload(start_echod):
+    """max_connections beyond what the hard limit on open files allows:
+    echod raises its soft limit as far as it can, starts, and says so, at
+    start-up and again on each reload."""
+    d = start_echod(syslog=_FileLimit(4096), max_connections=100000, threads=2)
+    warning = (r"^echod: max_connections 100000 needs 100068 open files but the "
+               r"limit is 4096: raise the hard limit \(ulimit -Hn, LimitNOFILE=\)$")
+    assert len(re.findall(warning, d.stderr(), re.M)) == 1, d.stderr()
+    d.write_config(greeting="again\n")
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: len(re.findall(warning, d.stderr(), re.M)) == 2,
+               what=lambda: "the warning again on reload; stderr:\n" + d.stderr())
+    d.stop()
