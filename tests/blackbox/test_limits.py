@@ -3,7 +3,8 @@
 Covers: over max_connections a new connection is closed at once with no
 greeting while the others keep being served, its disconnect line (reason
 "limit", a warning) names the refused peer (rate-limited: a burst of
-refusals logs a few lines, not one each),
+refusals logs a few lines, not one each, the next one counting exactly
+those held back),
 and a slot freed by a leaving client is usable again; an idle client
 is closed after idle_timeout (and not before), an active one is not, and
 the disconnect is logged with reason "idle timeout" (syslog, at info).
@@ -121,19 +122,35 @@ def test_idle_client_closed_active_client_kept(syslog, start_echod):
 
 
 def test_refusals_are_rate_limited(start_echod):
-    d = start_echod(max_connections=1)
+    """A burst of refusals logs about one line a second, not one each, and
+    the next line says how many were held back: exactly the refused
+    connections between the two lines (connection ids are consecutive:
+    one worker thread, and nothing but refusals meanwhile)."""
+    d = start_echod(max_connections=1, threads=1)
     d.wait_probes_gone()
     kept = d.connect()
     kept.expect(GREETING)
-    burst = 100
-    for _ in range(burst):
+    refused = 0
+
+    def refuse_one():
+        nonlocal refused
         with d.connect() as c:
             assert c.recv_to_eof(timeout=5)[0] == b""
+        refused += 1
+
+    for _ in range(100):
+        refuse_one()
+    wait_until(lambda: refuse_one() or "more refused before)" in d.stderr(),
+               interval=0.05, what="a limit line that counts what was held back")
     kept.close()
     d.stop()
     lines = [l for l in d.stderr_lines() if re.match(r"echod: disconnect .*: limit after", l)]
-    assert 1 <= len(lines) <= burst // 4, (
-        "%d refusals logged %d lines" % (burst, len(lines)))
+    assert 2 <= len(lines) <= refused // 4, (
+        "%d refusals logged %d lines" % (refused, len(lines)))
+    ids = [int(re.search(r"\(conn (\d+)\)", l).group(1)) for l in lines[:2]]
+    held = re.search(r"\((\d+) more refused before\)$", lines[1])
+    assert "more refused" not in lines[0] and held, lines[:2]
+    assert int(held.group(1)) == ids[1] - ids[0] - 1, lines[:2]
 
 
 class _FileLimit:
