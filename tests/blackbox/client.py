@@ -1,7 +1,8 @@
 """client.py: a TCP client for talking to echod in tests.
 
 Owns: connecting to a loopback address (or finding it refused), sending,
-and reading with a deadline (exactly N bytes, up to a marker, up to EOF).
+and reading with a deadline (exactly N bytes, up to a marker, up to EOF);
+many connects at once, not waited for, and how many completed.
 A timeout becomes an AssertionError that shows what did arrive.
 Does not own: what echod is expected to answer (the tests say that).
 """
@@ -129,3 +130,28 @@ def connect_refused(host, port):
         except ConnectionRefusedError:
             return True
     return False
+
+
+def connect_many(host, port, n):
+    """n non-blocking connects to host:port, not waited for: sockets."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        socks.append(s)
+    return socks
+
+
+def established(socks):
+    """How many of socks are connected: accepted by echod, or completed by
+    the kernel and waiting in the listen queue."""
+    n = 0
+    for s in socks:
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            try:
+                s.getpeername()
+                n += 1
+            except OSError:
+                pass
+    return n

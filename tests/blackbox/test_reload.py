@@ -7,7 +7,7 @@ error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
 running configuration", and serving goes on unchanged; a changed port
 moves the service there while a client of the old port stays served, and
 a changed listen list closes and opens addresses; log.level applies to
-the new worker's lines; a
+the new worker's lines and max_connections to its clients; a
 changed pidfile is warned about, unless -p names the pidfile; with 64
 worker processes draining, a reload fails, says why, and serving goes on.
 """
@@ -210,6 +210,25 @@ def test_reload_changes_log_level(start_echod):
 def _greeting_of(d):
     with d.connect() as c:
         return c.recv_until(b"\n")
+
+
+def test_reload_changes_max_connections(start_echod):
+    """max_connections 1 to 2: the new worker process serves two clients
+    at once and refuses the third."""
+    d = start_echod(max_connections=1, greeting="one\n")
+    d.write_config(max_connections=2, greeting="two\n")
+    _reload(d)
+    d.wait_probes_gone()
+    first, second = d.connect(), d.connect()
+    first.expect(b"two\n")
+    second.expect(b"two\n")
+    with d.connect() as third:
+        assert third.recv_to_eof(timeout=5)[0] == b""
+    d.wait_stderr(r"^echod: disconnect 127\.0\.0\.1:%d \(conn \d+\): limit .*"
+                  r"max_connections \(2\) reached" % third.local_port)
+    first.close()
+    second.close()
+    d.stop()
 
 
 def test_reload_applies_shutdown_timeout_to_the_next_stop(start_echod):

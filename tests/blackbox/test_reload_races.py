@@ -20,14 +20,13 @@ import os
 import re
 import resource
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
 
 import procinfo
-from client import Client, connect_refused
+from client import Client, connect_many, connect_refused, established
 from contract import GREETING
 from loadclients import Churn
 from waits import wait_until
@@ -217,18 +216,6 @@ def test_sighup_during_a_failing_reload_is_carried_out(start_echod):
     assert text.rindex("reload failed: the new worker") < text.index("echod: reloaded "), text
 
 
-def _established(socks):
-    n = 0
-    for s in socks:
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-            try:
-                s.getpeername()
-                n += 1
-            except OSError:
-                pass
-    return n
-
-
 def test_failed_reload_keeps_the_backlog(start_echod):
     d = start_echod(backlog=16, listen=["127.0.0.1"])
     d.wait_probes_gone()
@@ -239,12 +226,8 @@ def test_failed_reload_keeps_the_backlog(start_echod):
     os.kill(worker, signal.SIGSTOP)     # nobody accepts: the queue fills
     socks = []
     try:
-        for _ in range(10):
-            s = socket.socket()
-            s.setblocking(False)
-            s.connect_ex(("127.0.0.1", d.port))
-            socks.append(s)
-        wait_until(lambda: _established(socks) == 10, timeout=5,
+        socks = connect_many("127.0.0.1", d.port, 10)
+        wait_until(lambda: established(socks) == 10, timeout=5,
                    what="10 connections queued (backlog 16; 2 would queue 3)")
     finally:
         os.kill(worker, signal.SIGCONT)
