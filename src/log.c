@@ -184,6 +184,13 @@ log_emit_queued(size_t head, size_t n)
 	}
 }
 
+/* Whether lines of priority prio are logged: log.level's, err always. */
+static bool
+log_wanted(int prio)
+{
+	return prio <= __atomic_load_n(&lg.level, __ATOMIC_RELAXED) || prio <= LOG_ERR;
+}
+
 /*
  * Says how many lines were dropped, once half the queue is free again: a
  * warning, so not with log.level err (the stats line still counts them).
@@ -198,7 +205,7 @@ log_report_dropped(void)
 	n = lg.count <= LOG_QUEUE_LEN / 2 ? lg.dropped : 0;
 	lg.dropped -= n;
 	pthread_mutex_unlock(&lg.lock);
-	if (n == 0 || LOG_WARNING > __atomic_load_n(&lg.level, __ATOMIC_RELAXED))
+	if (n == 0 || !log_wanted(LOG_WARNING))
 		return;
 	snprintf(text, sizeof(text), "%lu log messages dropped", n);
 	log_emit(LOG_WARNING, text);
@@ -360,7 +367,7 @@ log_vmsg(int prio, int errnum, const char *fmt, va_list ap)
 	char text[LOG_TEXT_MAX];
 	int n;
 
-	if (prio > __atomic_load_n(&lg.level, __ATOMIC_RELAXED) && prio > LOG_ERR)
+	if (!log_wanted(prio))
 		return;
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(text))
