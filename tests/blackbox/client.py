@@ -2,12 +2,15 @@
 
 Owns: connecting to a loopback address (or finding it refused), sending,
 and reading with a deadline (exactly N bytes, up to a marker, up to EOF);
-many connects at once, not waited for, and how many completed.
+many connects at once, not waited for, and how many completed; a
+sender that never reads, to find where echod stops reading.
 A timeout becomes an AssertionError that shows what did arrive.
 Does not own: what echod is expected to answer (the tests say that).
 """
 import socket
 import struct
+import threading
+import time
 
 from waits import DEFAULT_TIMEOUT, Deadline
 
@@ -155,3 +158,50 @@ def established(socks):
             except OSError:
                 pass
     return n
+
+
+def _sysctl_max(name):
+    with open("/proc/sys/net/ipv4/" + name) as f:
+        return int(f.read().split()[2])
+
+
+def kernel_hold_bytes():
+    """The most the kernel may hold between a client that never reads and
+    echod: echod's receive buffer, both send buffers, the client's
+    receive buffer (at most the send buffer's size here)."""
+    return _sysctl_max("tcp_rmem") + 2 * _sysctl_max("tcp_wmem")
+
+
+class Pusher(threading.Thread):
+    """Sends up to `target` bytes on a Client and reads nothing; stops when
+    no byte goes out for 1.5 s (stalled) or after 30 s. The data has no
+    newline: its whole echo is one line."""
+
+    CHUNK = b"x" * 65536
+
+    def __init__(self, client, target):
+        super().__init__(daemon=True)
+        self.client, self.target = client, target
+        self.sent = 0
+        self.stalled = False
+        self.error = None
+        self.done = threading.Event()
+
+    def run(self):
+        sock = self.client.sock
+        last_progress = time.monotonic()
+        give_up = last_progress + 30
+        try:
+            sock.settimeout(0.25)
+            while self.sent < self.target and time.monotonic() < give_up:
+                try:
+                    self.sent += sock.send(self.CHUNK)
+                    last_progress = time.monotonic()
+                except TimeoutError:
+                    if time.monotonic() - last_progress > 1.5:
+                        self.stalled = True
+                        break
+        except OSError as e:
+            self.error = e
+        finally:
+            self.done.set()

@@ -6,20 +6,23 @@ with, and "reloaded FILE" is logged; a broken config is refused with every
 error logged as FILE:LINE: KEY: TEXT plus "reload failed, keeping the
 running configuration", and serving goes on unchanged; a changed port
 moves the service there while a client of the old port stays served, and
-a changed listen list closes and opens addresses; log.level applies to
-the new worker's lines and max_connections to its clients; a
+a changed listen list closes and opens addresses; a changed backlog
+applies to the sockets kept; log.level applies to the new worker's
+lines, max_connections and buffer_size to its clients; a
 changed pidfile is warned about, unless -p names the pidfile; with 64
 worker processes draining, a reload fails, says why, and serving goes on.
 """
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
 
 import confwriter
-from client import Client, connect_refused
+import procinfo
+from client import Client, Pusher, connect_refused, kernel_hold_bytes
 from contract import GREETING
 from echodctl import free_port
 from waits import wait_until
@@ -188,6 +191,43 @@ def test_reload_changes_the_listen_addresses(start_echod):
         c.expect(b"two\n")
     wait_until(lambda: connect_refused("127.0.0.1", d.port),
                what="127.0.0.1 to be closed after the reload")
+    d.stop()
+
+
+def _backlogs(port):
+    """The backlog of each socket listening on port: what ss shows as the
+    Send-Q of a listening socket."""
+    out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], check=True,
+                         capture_output=True, text=True).stdout
+    return sorted(int(line.split()[2]) for line in out.splitlines())
+
+
+def test_reload_changes_the_backlog(start_echod):
+    d = start_echod(backlog=16, listen=["127.0.0.1", "::1"])
+    assert _backlogs(d.port) == [16, 16]
+    d.write_config(backlog=5)
+    _reload(d)
+    assert _backlogs(d.port) == [5, 5]
+    d.stop()
+
+
+def test_reload_changes_buffer_size(start_echod):
+    """buffer_size 4096 to 8 MiB: the new worker holds up to 8 MiB of a
+    client that reads none of its echo, so its resident memory grows by
+    about that much (the old one would hold 4 KiB)."""
+    d = start_echod(buffer_size=4096, greeting="", reply_prefix="")
+    d.write_config(buffer_size=8 << 20)
+    _reload(d)
+    worker = d.worker_pid()
+    before = procinfo.rss_bytes(worker)
+    heavy = d.connect(rcvbuf=4096, sndbuf=65536)
+    pusher = Pusher(heavy, kernel_hold_bytes() + (24 << 20))
+    pusher.start()
+    wait_until(pusher.done.is_set, 40, what="the pusher to stall or finish")
+    assert pusher.error is None and pusher.stalled, (pusher.error, pusher.sent)
+    grown = procinfo.rss_bytes(worker) - before
+    assert grown >= 6 << 20, "the worker's VmRSS grew by %d bytes" % grown
+    heavy.close()
     d.stop()
 
 
