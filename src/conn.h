@@ -65,7 +65,8 @@ struct conn_io {
 struct conn *conn_new(int fd, const union addr *peer, const struct config *cfg,
     uint64_t id, uint64_t now_ms);
 
-/* Sends the greeting and starts watching fd in io->epfd. */
+/* Sets TCP_NODELAY and SO_OOBINLINE, sends the greeting and starts
+ * watching fd in io->epfd. */
 enum conn_end conn_start(struct conn *c, struct conn_io *io);
 
 /* Does what the epoll events on c's socket allow: read, echo, flush. */

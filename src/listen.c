@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,12 +17,32 @@
 #include "log.h"
 #include "sysutil.h"
 
+/*
+ * Options every connection accepted on fd inherits from it: no Nagle
+ * delay for the echo, and urgent (MSG_OOB) bytes kept in the stream, to
+ * be echoed in place. A connection has them from its handshake on, so
+ * urgent bytes sent while it waits to be accepted are not lost either
+ * (conn_start sets them again, for connections that queued on a socket
+ * from systemd before echod started).
+ */
+static int
+listener_conn_options(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on)) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 listener_options(int fd, int family)
 {
 	int on = 1;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    listener_conn_options(fd) < 0)
 		return -1;
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
@@ -147,7 +168,8 @@ listeners_adopt(struct listeners *ls, int n)
 		if (getsockname(l->fd, &l->addr.sa, &len) < 0 ||
 		    (flags = fcntl(l->fd, F_GETFL)) < 0 ||
 		    fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-		    fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0) {
+		    fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0 ||
+		    listener_conn_options(l->fd) < 0) {
 			log_err("socket %d from systemd", l->fd);
 			return -1;
 		}

@@ -22,13 +22,15 @@ struct listeners {
 
 /*
  * Binds and listens on every address of cfg (non-blocking, CLOEXEC,
- * SO_REUSEADDR, IPv6 v6-only). On failure logs which address failed and
+ * SO_REUSEADDR, IPv6 v6-only; TCP_NODELAY and SO_OOBINLINE, which every
+ * connection accepted inherits). On failure logs which address failed and
  * why, closes what it opened and returns -1.
  */
 int listeners_open(struct listeners *ls, const struct config *cfg);
 void listeners_close(struct listeners *ls);
 
-/* Takes the n listening sockets systemd passed (fds 3 on); 0 or -1 (logged). */
+/* Takes the n listening sockets systemd passed (fds 3 on), with the same
+ * flags and connection options as its own; 0 or -1 (logged). */
 int listeners_adopt(struct listeners *ls, int n);
 
 /*

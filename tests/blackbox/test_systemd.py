@@ -5,7 +5,8 @@ Covers: sd_notify messages captured on the test's own NOTIFY_SOCKET
 RELOADING=1 then READY=1 around a reload, also a failed one, STOPPING=1
 on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
 reaches the master); socket activation: under systemd-socket-activate
-echod serves the socket it was passed, not the configured port, and
+echod serves the socket it was passed, not the configured port (an
+urgent byte echoed in place: the socket has echod's options), and
 refuses to start with more sockets than it serves, or with a socket that
 is not a listening TCP socket (Accept=yes, a datagram socket).
 """
@@ -183,7 +184,9 @@ def test_socket_activation(new_echod, tmp_path):
             return c
         c = wait_until(served, what="the activated socket to accept")
         c.expect(GREETING)
-        c.send(b"activated\n")
+        c.send(b"act")      # an urgent byte in the middle: the socket
+        c.sock.send(b"i", socket.MSG_OOB)   # systemd made has echod's options
+        c.send(b"vated\n")
         c.expect(b"OK...activated\n")
         c.close()
         wait_until(lambda: "started on 127.0.0.1:%d " % port in open(err.name).read(),
