@@ -245,6 +245,7 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 		return *blocked ? 0 : -1;
 	}
 	c->bytes_out += (uint64_t)n;
+	io->turn_left -= (size_t)n < io->turn_left ? (size_t)n : io->turn_left;
 	c->active_ms = io->now_ms;
 	conn_learn_fit(c, (size_t)n, o.len, io->out_len);
 	conn_io_count(&io->bytes_out, (uint64_t)n);
@@ -258,8 +259,9 @@ conn_send(struct conn *c, const struct iovec *src, int nsrc, bool *blocked,
 }
 
 /*
- * Echoes what the buffer holds until it is empty or the socket is full.
- * A socket found full is not tried again before epoll says it has room.
+ * Echoes what the buffer holds until it is empty, the socket is full or
+ * the turn is over. A socket found full is not tried again before epoll
+ * says it has room.
  */
 static enum conn_end
 conn_flush(struct conn *c, struct conn_io *io)
@@ -267,7 +269,7 @@ conn_flush(struct conn *c, struct conn_io *io)
 	enum conn_end why = CONN_OPEN;
 	bool blocked = c->send_full;
 
-	while (conn_has_output(c) && !blocked) {
+	while (conn_has_output(c) && !blocked && io->turn_left > 0) {
 		struct iovec src[2];
 		int nsrc = ring_data_iov(&c->in, src);
 		long done = conn_send(c, src, nsrc, &blocked, &why, io);
@@ -285,7 +287,7 @@ conn_echo_fresh(struct conn *c, char *data, size_t len, struct conn_io *io)
 	enum conn_end why = CONN_OPEN;
 	bool blocked = false;
 
-	while (len > 0 && !blocked) {
+	while (len > 0 && !blocked && io->turn_left > 0) {
 		struct iovec src = { .iov_base = data, .iov_len = len };
 		long done = conn_send(c, &src, 1, &blocked, &why, io);
 		if (done < 0)
@@ -378,6 +380,7 @@ conn_start(struct conn *c, struct conn_io *io)
 	 * queued on a socket from systemd before echod set them there. */
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
+	io->turn_left = CONN_TURN_BYTES;
 	why = conn_flush(c, io);
 	return why != CONN_OPEN ? why : conn_rearm(c, io->epfd);
 }
@@ -387,6 +390,8 @@ conn_handle(struct conn *c, uint32_t events, struct conn_io *io)
 {
 	enum conn_end why = CONN_OPEN;
 	bool hangup = events & (EPOLLERR | EPOLLHUP);
+
+	io->turn_left = CONN_TURN_BYTES;
 
 	if ((events & EPOLLOUT) || hangup) {
 		c->send_full = false;

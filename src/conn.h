@@ -55,7 +55,17 @@ struct conn_io {
 	uint64_t now_ms;
 	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
 	uint64_t rendered;          /* bytes of echo written into out, sent or not */
+	size_t turn_left;           /* what the connection served may still send */
 };
+
+/*
+ * The most one connection sends per call of conn_handle (one more send
+ * may go over it): then the worker serves its other connections before
+ * this one's next turn. Without it a client that reads as fast as echod
+ * writes, and sends empty lines under a long prefix (1 KiB of echo per
+ * byte), would hold its worker thread for as long as its buffer lasts.
+ */
+#define CONN_TURN_BYTES (256 * 1024)
 
 /*
  * A new connection on fd, or NULL if out of memory. cfg is borrowed: it

@@ -7,11 +7,14 @@
  * The test plays both the worker (calling conn_handle() as epoll would)
  * and the client (writing lines, reading the echo a little at a time).
  * The randomized case draws greeting, prefix, buffer and socket sizes
- * and splits every write and read anew, from a fixed seed per run.
+ * and splits every write and read anew, from a fixed seed per run. A
+ * client that reads its echo as fast as echod sends it gets it a turn at
+ * a time.
  */
 #include <check.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +351,99 @@ START_TEST(echo_is_exact_however_it_is_split)
 }
 END_TEST
 
+/* A client that reads its echo as fast as it comes, in its own thread. */
+struct reader {
+	pthread_t thread;
+	int fd;                     /* blocking */
+	char *got;
+	size_t want, got_len;
+};
+
+static void *
+reader_run(void *arg)
+{
+	struct reader *rd = arg;
+
+	while (rd->got_len < rd->want) {
+		ssize_t n = read(rd->fd, rd->got + rd->got_len, rd->want - rd->got_len);
+		if (n <= 0)
+			break;
+		rd->got_len += (size_t)n;
+	}
+	return NULL;
+}
+
+/*
+ * Empty lines under a 1 KiB prefix, to a client that reads as fast as
+ * echod sends: 16 KiB of input is 16 MiB of echo, and the socket is never
+ * full for long. Each call of conn_handle still sends at most a turn's
+ * worth (and one send more) before the worker's other connections get
+ * theirs; the echo is exact.
+ */
+START_TEST(a_fast_reader_gets_its_echo_a_turn_at_a_time)
+{
+	enum { LINES = 16384, PREFIX = 1024 };
+	struct config *cfg = config_defaults();
+	char *in = malloc(LINES);
+	char *want = malloc((size_t)LINES * (PREFIX + 1));
+	struct reader rd = { .got = malloc((size_t)LINES * (PREFIX + 1)) };
+	union addr peer = { 0 };
+	struct pair p;
+	struct run r = { 0 };
+	struct conn *c;
+	int turns = 0;
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(rd.got);
+	cfg->log_connections = false;
+	free(cfg->greeting);
+	free(cfg->reply_prefix);
+	cfg->greeting = strdup("");
+	cfg->greeting_len = 0;
+	cfg->reply_prefix = filled(PREFIX, 'a', 26);
+	cfg->reply_prefix_len = PREFIX;
+	memset(in, '\n', LINES);
+	rd.want = reference(cfg, in, LINES, want);
+	pair_open(&p, 0, 0);
+	ck_assert_int_eq(fcntl(p.cli, F_SETFL, 0), 0);
+	ck_assert_int_eq(write(p.cli, in, LINES), LINES);
+	rd.fd = p.cli;
+	ck_assert_int_eq(pthread_create(&rd.thread, NULL, reader_run, &rd), 0);
+	r.scratch = malloc(SCRATCH_LEN);
+	r.outbuf = malloc(OUT_LEN);
+	r.io.epfd = epoll_create1(0);
+	r.io.scratch = r.scratch;
+	r.io.scratch_len = SCRATCH_LEN;
+	r.io.out = r.outbuf;
+	r.io.out_len = OUT_LEN;
+	c = conn_new(p.srv, &peer, cfg, 1, 0);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(conn_start(c, &r.io), CONN_OPEN);
+	while (r.io.bytes_out < rd.want) {
+		struct epoll_event ev;
+		uint64_t before = r.io.bytes_out;
+		ck_assert_int_eq(epoll_wait(r.io.epfd, &ev, 1, 5000), 1);
+		ck_assert_int_eq(conn_handle(c, ev.events, &r.io), CONN_OPEN);
+		ck_assert_uint_le(r.io.bytes_out - before, CONN_TURN_BYTES + OUT_LEN);
+		turns++;
+	}
+	ck_assert_int_eq(pthread_join(rd.thread, NULL), 0);
+	ck_assert_uint_eq(rd.got_len, rd.want);
+	ck_assert_mem_eq(rd.got, want, rd.want);
+	ck_assert_int_ge(turns, (int)(rd.want / (CONN_TURN_BYTES + OUT_LEN)));
+	conn_close(c, CONN_EOF, 0);
+	close(r.io.epfd);
+	close(p.cli);
+	run_free(&r);
+	free(rd.got);
+	free(in);
+	free(want);
+	config_unref(cfg);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -358,6 +454,7 @@ conn_suite(void)
 	tcase_add_test(tc, seed_echo_is_exact_for_a_fast_reader);
 	tcase_add_test(tc, rfc862_echo_is_exact_for_a_slow_reader);
 	tcase_add_test(tc, seed_echo_to_a_slow_reader_renders_what_it_sends);
+	tcase_add_test(tc, a_fast_reader_gets_its_echo_a_turn_at_a_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("random splits");
 	tcase_set_timeout(tc, 60);
