@@ -226,12 +226,17 @@ master_finish_reload(struct master *m)
 	master_reload_if_queued(m);
 }
 
-/* A reload's worker serves: the old one retires, its config goes. */
+/*
+ * A reload's worker serves: the old one retires, its config goes. w is
+ * serving before the reload may finish here (no old worker left), so that
+ * a reload queued meanwhile does not find it still starting, and wait.
+ */
 static void
 master_commit_reload(struct master *m, struct wproc *w)
 {
 	struct wproc *old = master_in_state(m, WPROC_SERVING);
 
+	w->state = WPROC_SERVING;
 	listeners_close_except(&m->listeners, &m->next_listeners);
 	m->listeners = m->next_listeners;
 	m->next_listeners.count = 0;

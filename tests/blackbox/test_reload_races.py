@@ -5,7 +5,8 @@ worker has drained (no new worker serving until shutdown_timeout; the
 window in which the second SIGHUP is still queued when the stop comes is
 under a millisecond, so this does not catch every ordering); the serving worker killed while a
 reload's worker starts: the reload's worker takes over, and the listening
-sockets survive the next crash; a reload whose worker cannot start,
+sockets survive the next crash, and a SIGHUP that came meanwhile is
+carried out once it serves; a reload whose worker cannot start,
 during the back-off of a crash loop, still leaves a worker serving; a
 SIGHUP that comes while a failing reload starts is carried out after it;
 a reload that fails keeps the listen backlog; a SIGHUP queued while the
@@ -81,6 +82,38 @@ def test_worker_killed_while_a_reload_starts(start_echod):
                what="a new worker after the next crash, on the same sockets")
     d.wait_stderr(r"^echod: reloaded ")
     assert len(re.findall(r"^echod: reloaded ", d.stderr(), re.M)) == 1, d.stderr()
+
+
+def test_sighup_while_a_reload_starts_after_the_old_worker_died(start_echod,
+                                                               asan_options):
+    """The serving worker dies while a reload's worker starts, and another
+    SIGHUP comes meanwhile: once the reload's worker serves, the second
+    reload is carried out. strace only slows the workers' epoll_create1
+    (2 s), so that the second SIGHUP surely comes while that one starts."""
+    asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
+    d = start_echod(greeting="one\n")
+    old = d.worker_pid()
+    tracer = subprocess.Popen(
+        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=epoll_create1",
+         "-e", "inject=epoll_create1:delay_enter=2000000", "-p", str(d.pid)],
+        stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: procinfo.status_field(d.pid, "TracerPid") != "0",
+                   what="strace to attach to the master")
+        d.write_config(greeting="two\n")
+        d.signal(signal.SIGHUP)
+        wait_until(lambda: len(procinfo.children(d.pid)) == 2,
+                   what="the reload's worker to be forked")
+        _killed(d, old)
+        d.write_config(greeting="three\n")
+        d.signal(signal.SIGHUP)
+        d.wait_stderr(r"^echod: worker %d .*; the reload's worker takes over" % old)
+    finally:
+        tracer.terminate()
+        tracer.wait(10)
+    wait_until(lambda: _greeting_or_none(d) == b"three\n",
+               what=lambda: "the second reload; stderr:\n" + d.stderr())
+    assert len(re.findall(r"^echod: reloaded ", d.stderr(), re.M)) == 2, d.stderr()
 
 
 def _nobody_with_nproc(start_echod, **settings):
