@@ -280,19 +280,21 @@ master_worker_ready(struct master *m, struct wproc *w)
 /* ---- a worker is gone ---- */
 
 /*
- * Counts a crash. Five within ten seconds are a crash loop: each crash in
- * it doubles the pause before the next worker; one outside it clears it.
+ * Counts the crash of a worker that lived lived_ms. Five whose lives add
+ * up to less than ten seconds are a crash loop: each crash in it doubles
+ * the pause before the next worker, and the pauses do not count, so a
+ * worker that dies at once keeps them doubling up to the cap. Workers
+ * that ran longer clear it.
  */
 static void
-master_count_crash(struct master *m, uint64_t now)
+master_count_crash(struct master *m, uint64_t lived_ms)
 {
-	bool looping;
+	uint64_t lives = 0;
 
-	m->crashes[m->ncrashes++ % MASTER_CRASH_WINDOW] = now;
-	/* The slot written next holds the oldest of the last few crashes. */
-	looping = m->ncrashes >= MASTER_CRASH_WINDOW &&
-	    now - m->crashes[m->ncrashes % MASTER_CRASH_WINDOW] < MASTER_CRASH_PERIOD_MS;
-	if (!looping) {
+	m->crash_lives[m->ncrashes++ % MASTER_CRASH_WINDOW] = lived_ms;
+	for (int i = 0; i < MASTER_CRASH_WINDOW; i++)
+		lives += m->crash_lives[i];
+	if (m->ncrashes < MASTER_CRASH_WINDOW || lives >= MASTER_CRASH_PERIOD_MS) {
 		m->backoff_ms = 0;
 		return;
 	}
@@ -346,15 +348,16 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 		m->exit_status = EXIT_OSERR;
 		return;
 	}
-	master_count_crash(m, now_ms());
+	master_count_crash(m, now_ms() - w->started_ms);
 	if (master_reload_starting(m) != NULL) {
 		log_errx("worker %ld %s; the reload's worker takes over", (long)w->pid, how);
 		return;
 	}
 	log_errx("worker %ld %s; starting another", (long)w->pid, how);
 	if (m->backoff_ms > 0)
-		log_errx("the worker died %d times within %d s: waiting %llu s before "
-		    "starting another", MASTER_CRASH_WINDOW, MASTER_CRASH_PERIOD_MS / 1000,
+		log_errx("the worker died %d times within %d s of running: "
+		    "waiting %llu s before starting another", MASTER_CRASH_WINDOW,
+		    MASTER_CRASH_PERIOD_MS / 1000,
 		    (unsigned long long)(m->backoff_ms / 1000));
 	m->respawn_at_ms = now_ms() + m->backoff_ms;
 }

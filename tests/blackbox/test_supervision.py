@@ -2,7 +2,8 @@
 
 Covers: the worker killed (SIGKILL, SIGSEGV) under load: no connection
 is refused, a new worker serves within a second, the death is logged at
-err; a crash loop backs off; reloads under load (300 ping-ponging
+err; a crash loop backs off, the pauses doubling up to 16 s and
+beyond; reloads under load (300 ping-ponging
 clients and a stream of new connections through 20 reloads, some
 changing threads and greeting) refuse, reset and corrupt nothing, and a
 new connection sees the new greeting once "reloaded" is logged; SIGQUIT
@@ -83,11 +84,28 @@ def test_crash_loop_backs_off(start_echod):
     for _ in range(5):
         os.kill(worker, signal.SIGKILL)
         worker = _new_worker(d, worker) if _ < 4 else worker
-    d.wait_stderr(r"^echod: the worker died 5 times within 10 s: waiting 1 s "
+    d.wait_stderr(r"^echod: the worker died 5 times within 10 s of running: waiting 1 s "
                   r"before starting another$")
     assert not [k for k in procinfo.children(d.pid) if procinfo.alive(k)], \
         "a worker was started without waiting"
     _served(d)          # waits in the backlog for the worker after the pause
+    d.stop()
+
+
+def test_crash_loop_pauses_keep_doubling(start_echod):
+    """A worker killed as soon as it appears, nine times: the pauses grow
+    1, 2, 4, 8, then 16 s (the waits themselves do not end the loop).
+    Takes 15 s: the pauses are waited out."""
+    d = start_echod()
+    worker = d.worker_pid()
+    for n in range(9):
+        os.kill(worker, signal.SIGKILL)
+        if n < 8:
+            worker = _new_worker(d, worker)
+    d.wait_stderr(r"^echod: the worker died 5 times within 10 s of running: "
+                  r"waiting 16 s before starting another$")
+    pauses = re.findall(r"^echod: the worker died .*: waiting (\d+) s ", d.stderr(), re.M)
+    assert pauses == ["1", "2", "4", "8", "16"], d.stderr()
     d.stop()
 
 
