@@ -184,14 +184,8 @@ serve_run(struct config *cfg, struct listeners *ls, int status_fd,
 
 	serve_signals(&s);
 	s.srv.listeners = ls;
-	if (log_start() < 0) {
-		log_err("cannot start the logger thread");
+	if (worker_pool_start(&s.pool, &s.srv, cfg, config_thread_count(cfg)) < 0)
 		return EXIT_OSERR;
-	}
-	if (worker_pool_start(&s.pool, &s.srv, cfg, config_thread_count(cfg)) < 0) {
-		log_stop();
-		return EXIT_OSERR;
-	}
 	serve_report(&s, SERVE_READY);
 	if (detached) {
 		log_set_stderr(false);
@@ -199,6 +193,5 @@ serve_run(struct config *cfg, struct listeners *ls, int status_fd,
 			log_warn("stdio to /dev/null");
 	}
 	serve_stop(&s, serve_wait_for_stop(&s));
-	log_stop();
 	return 0;
 }

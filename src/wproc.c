@@ -23,6 +23,14 @@
 #include "privdrop.h"
 #include "sysutil.h"
 
+/* Ends the worker process once its logger has written what is queued. */
+static void __attribute__((noreturn))
+wproc_child_exit(int status)
+{
+	log_stop();
+	exit(status);
+}
+
 /* In the new worker process: becomes the worker and exits. */
 static void __attribute__((noreturn))
 wproc_child(struct config *cfg, struct listeners *ls, int status_fd,
@@ -31,14 +39,19 @@ wproc_child(struct config *cfg, struct listeners *ls, int status_fd,
 	for (int i = 0; i < nclose; i++)
 		close_quietly(close_fds[i]);
 	log_open(cfg->log_facility, cfg->log_level);
-	if (privdrop(cfg) < 0)
+	/* First: from here on no line waits for a slow syslog or stderr. */
+	if (log_start() < 0) {
+		log_err("cannot start the logger thread");
 		exit(EXIT_OSERR);
+	}
+	if (privdrop(cfg) < 0)
+		wproc_child_exit(EXIT_OSERR);
 	/* After privdrop(): a change of user clears PR_SET_PDEATHSIG. */
 	if (prctl(PR_SET_PDEATHSIG, SERVE_MASTER_GONE_SIGNAL, 0, 0, 0) < 0)
 		log_warn("prctl PR_SET_PDEATHSIG");
 	if (getppid() != master)
-		exit(0);                /* the master died meanwhile */
-	exit(serve_run(cfg, ls, status_fd, detached));
+		wproc_child_exit(0);    /* the master died meanwhile */
+	wproc_child_exit(serve_run(cfg, ls, status_fd, detached));
 }
 
 int

@@ -6,17 +6,23 @@ many connect/echo/close cycles; once syslog is read again a warning
 "N log messages dropped" arrives, and N accounts exactly for the
 connect/disconnect lines that never arrived. Nor does it stall the
 master: a killed worker is replaced and a stop completes while syslog
-reads nothing. The same for stderr under -f when it is a pipe nobody
-reads.
+reads nothing, nor a reload whose worker logs as it starts (echod not
+run as root, with user set). The same for stderr under -f when it is a
+pipe nobody reads.
 """
 import array
 import fcntl
 import os
+import pwd
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import termios
 import time
+
+import pytest
 
 import procinfo
 from client import Client
@@ -93,6 +99,55 @@ def test_stalled_syslog_does_not_stall_the_master(syslog, start_echod):
     # Each process gives its stuck logger 2 s, then exits all the same.
     assert d.wait_exit() == 0
     syslog.resume()
+
+
+@pytest.fixture
+def nobody_dir():
+    """A directory nobody can read, for echod's binary and config (the
+    test's own tmp_path is not); removed after the echod in it stopped."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: to run echod as nobody")
+    path = tempfile.mkdtemp(prefix="echod-nobody-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_stalled_syslog_does_not_stall_a_reload(nobody_dir, syslog, new_echod):
+    """echod run as nobody with user set: each worker logs, as it starts,
+    that it cannot change user. With syslog stalled, a reload's worker
+    still starts and serves: that line is queued like any other, not
+    written while the worker starts. (The master logs nothing before the
+    fork here, so its logger is not stuck in syslog when it forks.)"""
+    nobody = pwd.getpwnam("nobody")
+    os.chmod(syslog.path, 0o666)
+    d = new_echod(syslog=syslog, workdir=nobody_dir, user="nobody",
+                  greeting="hi\n", reply_prefix="> ")
+    d.binary = shutil.copy(d.binary, nobody_dir)
+    as_nobody = ["setpriv", "--reuid=%d" % nobody.pw_uid,
+                 "--regid=%d" % nobody.pw_gid, "--clear-groups"]
+    d.argv = lambda args=(), foreground=True: syslog.wrap(
+        as_nobody + [d.binary, "-f", "-c", d.conf] + list(args))
+    d.start()
+    syslog.wait_for(r"^echod %s started on " % re.escape(VERSION))
+    assert syslog.find(r'^user "nobody" is set but echod does not run as root')
+    syslog.pause()
+    for i in range(400):            # 800 lines: more than /dev/log queues
+        _cycle(d.port, i)
+    d.write_config(greeting="two\n")
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: _greeting(d.port) == b"two\n",
+               what="the reload's worker to serve with syslog stalled")
+    d.stop()
+    syslog.resume()
+
+
+def _greeting(port):
+    try:
+        with Client("127.0.0.1", port, timeout=2) as c:
+            return c.recv_until(b"\n")
+    except (OSError, AssertionError):
+        return None
 
 
 def test_stderr_nobody_reads_stalls_nothing(new_echod, asan_options):
