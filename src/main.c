@@ -205,11 +205,12 @@ main(int argc, char **argv)
 	m.ready_fd = claim_and_detach(&m, &pf, &opts);
 	m.pidfile = &pf;
 	status = master_run(&m);
-	/* Told to stop before it served: the starting process must not say it started. */
-	daemon_ready(m.ready_fd, status ? status : EXIT_STOPPED_EARLY);
 	pidfile_release(&pf);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "echod %s", status ? "not started" : "stopped");
 	log_stop();
+	/* Last, so that a starting process that was not told yet exits once
+	 * all is done; told to stop before it served, it must not say started. */
+	daemon_ready(m.ready_fd, status ? status : EXIT_STOPPED_EARLY);
 	config_unref(m.cfg);
 	return status;
 }

@@ -14,9 +14,12 @@ A pidfile removed by a stopping echod between another's open and lock is
 not taken: the lock is on the file on disk. Told to stop before it
 serves, echod does not log "started" once its worker is ready, and the
 daemon's launching process exits 1, not 0. A failure to detach removes
-the pidfile.
+the pidfile. When the first worker fails, the launching process exits
+71 only once the daemon has removed its pidfile and logged "not started".
 """
 import os
+import re
+import resource
 import signal
 import subprocess
 
@@ -254,3 +257,40 @@ def test_detach_failure_leaves_no_pidfile(new_echod, asan_options):
     assert res.returncode == 71, res
     assert b"setsid/fork: Operation not permitted" in res.stderr, res.stderr
     assert not os.path.exists(pidfile), "pidfile left behind"
+
+
+def test_failed_start_is_over_when_the_launcher_exits(new_echod, asan_options):
+    """The first worker cannot start (threads = 64 under RLIMIT_NOFILE 40).
+    By the time the launching process exits 71, the daemon has removed its
+    pidfile and logged "echod not started": a restart right after it finds
+    neither in its way. strace slows the daemon's unlink() by 1 s, so that
+    a launcher told first would be gone before it."""
+    asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
+    d = new_echod(threads=64, listen=["127.0.0.1"])
+    pidfile = os.path.join(d.dir, "echod.pid")
+    d.pidfiles.append(pidfile)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+    with open(d.stderr_path, "w") as err:
+        tracer = subprocess.Popen(
+            ["strace", "-f", "-o", "/dev/null", "-e", "trace=unlink",
+             "-e", "inject=unlink:delay_enter=1000000"]
+            + d.argv(["-p", pidfile], foreground=False),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+            preexec_fn=limit)
+    try:
+        launcher = wait_until(lambda: (procinfo.children(tracer.pid) or [None])[0],
+                              interval=0.001, what="the launching process (not "
+                              "seen at all if it exited at once)")
+        wait_until(lambda: not procinfo.alive(launcher), interval=0.005,
+                   what="the launching process to exit")
+        assert not os.path.exists(pidfile), "the launcher exited before the pidfile went"
+        assert re.search(r"^echod: echod not started$", d.stderr(), re.M), d.stderr()
+        assert tracer.wait(20) == 71, d.stderr()
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
+        procinfo.kill_all(procinfo.running(d.binary, d.conf))
