@@ -28,6 +28,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "sysutil.h"
 
 struct options {
@@ -193,6 +194,9 @@ main(int argc, char **argv)
 
 	if (stdio_fill_closed() < 0)
 		return EXIT_OSERR;
+	/* What a caller left open beyond stdio (the pipe it waits on) is not
+	 * the daemon's to hold for its whole life; systemd's sockets are. */
+	closefrom(3 + notify_passed_fds());
 	parse_options(argc, argv, &opts);
 	m.config_path = opts.config_path;
 	m.pidfile_from_cli = opts.pidfile != NULL;

@@ -55,6 +55,14 @@ notify_listen_fds(void)
 	return n > 0 ? n : 0;
 }
 
+int
+notify_passed_fds(void)
+{
+	int n = sd_listen_fds(0);
+
+	return n > 0 ? n : 0;
+}
+
 #else
 
 void
@@ -71,6 +79,12 @@ notify_watchdog_ms(void)
 
 int
 notify_listen_fds(void)
+{
+	return 0;
+}
+
+int
+notify_passed_fds(void)
 {
 	return 0;
 }

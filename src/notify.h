@@ -22,4 +22,8 @@ uint64_t notify_watchdog_ms(void);
  */
 int notify_listen_fds(void);
 
+/* How many sockets systemd passed to this process (from fd 3 on), or 0;
+ * checks and changes nothing. */
+int notify_passed_fds(void);
+
 #endif

@@ -16,10 +16,12 @@ serves, echod does not log "started" once its worker is ready, and the
 daemon's launching process exits 1, not 0. A failure to detach removes
 the pidfile. When the first worker fails, the launching process exits
 71 only once the daemon has removed its pidfile and logged "not started".
+A pipe the caller passed beyond stdio is not held by the daemon.
 """
 import os
 import re
 import resource
+import select
 import signal
 import subprocess
 
@@ -62,6 +64,29 @@ def test_daemon_mode(new_echod, tmp_path):
     os.kill(pid, signal.SIGTERM)
     wait_until(lambda: not procinfo.alive(pid), what="the daemon to exit on SIGTERM")
     assert not os.path.exists(pidfile), "pidfile left behind"
+
+
+def test_inherited_descriptors_are_closed(new_echod, tmp_path):
+    """The launcher gets the write end of a pipe beyond stdio, as from a CI
+    harness or make's jobserver: the daemon does not keep it, so the
+    caller's read sees EOF once the launcher is done (else not until the
+    daemon stops)."""
+    pidfile = str(tmp_path / "echod.pid")
+    d = new_echod()
+    d.pidfiles.append(pidfile)
+    read_end, write_end = os.pipe()
+    try:
+        res = subprocess.run(d.argv(["-p", pidfile], foreground=False),
+                             stdin=subprocess.DEVNULL, capture_output=True,
+                             pass_fds=(write_end,), timeout=20)
+        assert res.returncode == 0, res
+        os.close(write_end)
+        readable, _, _ = select.select([read_end], [], [], 5)
+        assert readable and os.read(read_end, 1) == b"", \
+            "the daemon holds the caller's pipe"
+        _stop_daemon(_daemon_pid(pidfile), pidfile)
+    finally:
+        os.close(read_end)
 
 
 def _greeting(port):
