@@ -471,14 +471,16 @@ master_reload(struct master *m)
 	config_unref(next);
 }
 
-/* SIGQUIT to every worker: close every connection now. */
+/* SIGQUIT to every worker: close every connection now. A SIGKILL that
+ * is due already stays due: more stop signals never put it off. */
 static void
 master_quit_all(struct master *m, uint64_t now)
 {
 	for (int i = 0; i < m->nworkers; i++)
 		wproc_signal(&m->workers[i], SIGQUIT);
 	m->quit_at_ms = 0;
-	m->kill_at_ms = now + STOP_GRACE_MS;
+	if (now + STOP_GRACE_MS < m->kill_at_ms)
+		m->kill_at_ms = now + STOP_GRACE_MS;
 }
 
 /*

@@ -8,10 +8,12 @@ echod exits 0; SIGINT stops it the same way, draining; a second SIGTERM
 or SIGINT while draining closes every connection at once; the pidfile is
 removed. A
 worker that cannot drain (stopped) is killed 10 s after it was told to
-close everything, not sooner, and echod then exits 0.
+close everything, not sooner, and echod then exits 0; more stop signals
+meanwhile do not put that off.
 """
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -124,3 +126,24 @@ def test_stop_kills_a_worker_that_cannot_drain(start_echod):
     d.wait_stderr(r"^echod: worker %d killed by SIGKILL$" % worker)
     # shutdown_timeout (1 s), then SIGQUIT, then 10 s of grace.
     assert 10.9 <= took < 14, "killed %.1f s after SIGTERM" % took
+
+
+def test_more_stop_signals_do_not_put_off_the_kill(start_echod):
+    """A worker that cannot drain, and a SIGTERM every half second: the
+    second one the master takes closes everything at once, and the worker
+    is killed 10 s later however many more come (it was never killed
+    while they came)."""
+    d = start_echod(shutdown_timeout=60)
+    worker = d.worker_pid()
+    os.kill(worker, signal.SIGSTOP)     # it can take neither SIGTERM nor SIGQUIT
+    told = time.monotonic()
+    while d.running() and time.monotonic() - told < 20:
+        d.signal(signal.SIGTERM)
+        try:
+            d.proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            pass
+    took = time.monotonic() - told
+    assert d.wait_exit(timeout=15) == 0, d.stderr()
+    d.wait_stderr(r"^echod: worker %d killed by SIGKILL$" % worker)
+    assert took < 13, "killed %.1f s after the first SIGTERM" % took
