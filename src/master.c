@@ -479,7 +479,7 @@ master_quit_all(struct master *m, uint64_t now)
 	for (int i = 0; i < m->nworkers; i++)
 		wproc_signal(&m->workers[i], SIGQUIT);
 	m->quit_at_ms = 0;
-	if (now + STOP_GRACE_MS < m->kill_at_ms)
+	if (m->kill_at_ms == 0 || now + STOP_GRACE_MS < m->kill_at_ms)
 		m->kill_at_ms = now + STOP_GRACE_MS;
 }
 
