@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,8 +245,14 @@ log_start(void)
 {
 	int err;
 
+	sigset_t all, old;
+
 	lg.stopping = 0;
+	/* No signal for the logger thread: they are the caller's to take. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&lg.thread, NULL, log_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err != 0) {
 		errno = err;
 		return -1;
