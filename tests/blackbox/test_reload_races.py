@@ -89,7 +89,8 @@ def test_sighup_while_a_reload_starts_after_the_old_worker_died(start_echod,
     """The serving worker dies while a reload's worker starts, and another
     SIGHUP comes meanwhile: once the reload's worker serves, the second
     reload is carried out. strace only slows the workers' epoll_create1
-    (2 s), so that the second SIGHUP surely comes while that one starts."""
+    (2 s, ended early when strace leaves), so that the master takes the
+    second SIGHUP while that one starts."""
     asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
     d = start_echod(greeting="one\n")
     old = d.worker_pid()
@@ -107,13 +108,22 @@ def test_sighup_while_a_reload_starts_after_the_old_worker_died(start_echod,
         _killed(d, old)
         d.write_config(greeting="three\n")
         d.signal(signal.SIGHUP)
+        wait_until(lambda: not _pending(d.pid, signal.SIGHUP),
+                   what="the master to take the second SIGHUP")
+        assert len(procinfo.children(d.pid)) == 1, "the reload's worker is gone"
         d.wait_stderr(r"^echod: worker %d .*; the reload's worker takes over" % old)
     finally:
         tracer.terminate()
         tracer.wait(10)
     wait_until(lambda: _greeting_or_none(d) == b"three\n",
                what=lambda: "the second reload; stderr:\n" + d.stderr())
-    assert len(re.findall(r"^echod: reloaded ", d.stderr(), re.M)) == 2, d.stderr()
+    wait_until(lambda: len(re.findall(r"^echod: reloaded ", d.stderr(), re.M)) == 2,
+               what=lambda: "two \"reloaded\" lines; stderr:\n" + d.stderr())
+
+
+def _pending(pid, sig):
+    """Whether sig waits to be taken by process pid (its signalfd read)."""
+    return bool(int(procinfo.status_field(pid, "ShdPnd"), 16) & (1 << (sig - 1)))
 
 
 def _nobody_with_nproc(start_echod, **settings):
