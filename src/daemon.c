@@ -137,7 +137,10 @@ pidfile_release(struct pidfile *pf)
 {
 	if (pf->fd < 0)
 		return;
-	if (unlink(pf->path) < 0)
+	if (!pidfile_on_disk(pf->fd, pf->path))
+		log_warnx("pidfile %s was removed or replaced meanwhile: left as it is",
+		    pf->path);
+	else if (unlink(pf->path) < 0)
 		log_warn("remove pidfile %s", pf->path);
 	close_quietly(pf->fd);
 	pf->fd = -1;

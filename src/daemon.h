@@ -19,7 +19,8 @@ struct pidfile {
 int pidfile_acquire(struct pidfile *pf, const char *path);
 /* Writes pid into the locked file; 0 or -1 (logged). */
 int pidfile_write(struct pidfile *pf, pid_t pid);
-/* Removes the file and lets go of the lock (no-op without a pidfile). */
+/* Removes the file, unless another has taken its name meanwhile, and lets
+ * go of the lock (no-op without a pidfile). */
 void pidfile_release(struct pidfile *pf);
 
 /*

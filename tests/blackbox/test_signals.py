@@ -6,12 +6,13 @@ as soon as the last client leaves, long before shutdown_timeout; with
 shutdown_timeout = 1 a lingering client is closed (reason "shutdown") and
 echod exits 0; SIGINT stops it the same way, draining; a second SIGTERM
 or SIGINT while draining closes every connection at once; the pidfile is
-removed. A
+removed, unless another echod has taken its path meanwhile. A
 worker that cannot drain (stopped) is killed 10 s after it was told to
 close everything, not sooner, and echod then exits 0; more stop signals
 meanwhile do not put that off.
 """
 import os
+import re
 import signal
 import subprocess
 import time
@@ -113,6 +114,22 @@ def test_pidfile_from_config_and_p_empty_overrides_it(start_echod, tmp_path):
         c.expect(GREETING)
     assert not from_config.exists(), "-p \"\" still wrote the config's pidfile"
     d2.stop()
+
+
+def test_stop_leaves_a_pidfile_that_is_not_its_own(start_echod, tmp_path):
+    """Someone removes A's pidfile and B starts on the same path: A stops
+    and leaves B's pidfile in place, saying so."""
+    pidfile = tmp_path / "echod.pid"
+    a = start_echod(args=["-p", str(pidfile)])
+    pidfile.unlink()
+    b = start_echod(args=["-p", str(pidfile)])
+    assert pidfile.read_text() == "%d\n" % b.pid
+    a.stop()
+    assert re.search(r"^echod: pidfile %s was removed or replaced meanwhile: "
+                     r"left as it is$" % re.escape(str(pidfile)), a.stderr(), re.M), a.stderr()
+    assert pidfile.read_text() == "%d\n" % b.pid
+    b.stop()
+    assert not pidfile.exists()
 
 
 def test_stop_kills_a_worker_that_cannot_drain(start_echod):
