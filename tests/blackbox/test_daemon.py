@@ -306,7 +306,11 @@ def test_failed_start_is_over_when_the_launcher_exits(new_echod, asan_options):
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             preexec_fn=limit)
     try:
-        launcher = wait_until(lambda: (procinfo.children(tracer.pid) or [None])[0],
+        # strace's child that runs echod (strace forks short-lived ones of
+        # its own too, to probe ptrace).
+        binary = os.path.realpath(d.binary)
+        launcher = wait_until(lambda: next((k for k in procinfo.children(tracer.pid)
+                                            if procinfo.exe(k) == binary), None),
                               interval=0.001, what="the launching process (not "
                               "seen at all if it exited at once)")
         wait_until(lambda: not procinfo.alive(launcher), interval=0.005,
