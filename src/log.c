@@ -243,9 +243,8 @@ log_thread(void *arg)
 int
 log_start(void)
 {
-	int err;
-
 	sigset_t all, old;
+	int err;
 
 	lg.stopping = 0;
 	/* No signal for the logger thread: they are the caller's to take. */
