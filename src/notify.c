@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "echod-build.h"
@@ -46,6 +47,12 @@ notify_listen_fds(void)
 {
 	int n = sd_listen_fds(1);
 
+	if (n < 0) {
+		/* Not "no sockets": binding its own would take another's port. */
+		log_errx("LISTEN_PID and LISTEN_FDS from systemd cannot be read: %s",
+		    strerror(-n));
+		return -1;
+	}
 	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
 		if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) {
 			log_errx("socket %d from systemd is not a listening TCP "

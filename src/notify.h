@@ -17,7 +17,8 @@ uint64_t notify_watchdog_ms(void);
 /*
  * The number of listening sockets systemd passed (from fd 3 on), or 0;
  * -1 (logged) when one of them is not a listening TCP socket (a datagram
- * socket, or a connection under Accept=yes). Unsets the LISTEN_*
+ * socket, or a connection under Accept=yes), or when LISTEN_PID and
+ * LISTEN_FDS, set for echod, cannot be read. Unsets the LISTEN_*
  * variables so no child takes them again.
  */
 int notify_listen_fds(void);

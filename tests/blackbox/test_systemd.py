@@ -7,8 +7,9 @@ on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
 reaches the master); socket activation: under systemd-socket-activate
 echod serves the socket it was passed, not the configured port (an
 urgent byte echoed in place: the socket has echod's options), and
-refuses to start with more sockets than it serves, or with a socket that
-is not a listening TCP socket (Accept=yes, a datagram socket).
+refuses to start with more sockets than it serves, with a socket that
+is not a listening TCP socket (Accept=yes, a datagram socket), or with
+LISTEN_FDS set for it but unreadable (rather than bind its own port).
 """
 import os
 import signal
@@ -289,3 +290,17 @@ def test_datagram_socket_is_refused(new_echod, tmp_path):
     assert "socket 3 from systemd is not a listening TCP socket" in text, text
     assert " started on " not in text, text
     assert rc == 71, (rc, text)
+
+
+def test_unreadable_listen_fds_is_refused(new_echod):
+    """LISTEN_PID names echod but LISTEN_FDS is not a number: echod must
+    not take that for "no sockets" and bind its configured port."""
+    d = new_echod()
+    res = subprocess.run(["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=x exec "$@"', "sh",
+                          d.binary, "-f", "-c", d.conf],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    text = res.stderr.decode()
+    assert res.returncode == 71, (res.returncode, text)
+    assert "LISTEN_PID and LISTEN_FDS from systemd cannot be read: Invalid argument" \
+        in text, text
+    assert " started on " not in text, text
