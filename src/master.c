@@ -365,8 +365,8 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 /*
  * The serving worker stopped accepting though the master did not ask:
  * someone signalled it directly. It drains as it was told, and another
- * worker serves at once (the timer runs after this round's signals, so a
- * stop signalled to both processes starts none).
+ * worker serves at once (signals are read first in a round, so a stop
+ * signalled to both processes is taken before this, and starts none).
  */
 static void
 master_worker_retired_itself(struct master *m, struct wproc *w)
@@ -634,11 +634,13 @@ master_poll(struct master *m)
 			log_err("poll");
 		return;
 	}
-	master_read_workers(m, pfd, n);
+	/* Signals first: a stop that came with a worker's news is a stop
+	 * (a worker ready in the same round no longer counts as a start). */
 	if (pfd[0].revents & POLLIN)
 		master_read_signals(m);
 	else if (m->stopping)
 		master_reap(m);     /* cheap, and no exit is left waiting */
+	master_read_workers(m, pfd, n);
 	master_timers(m, now_ms());
 }
 

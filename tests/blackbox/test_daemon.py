@@ -233,17 +233,19 @@ def _pid_in_pidfile_of(pidfile, foreground):
 def test_stopped_before_serving(new_echod, asan_options, foreground):
     """SIGTERM reaches echod before its first worker serves (strace delays
     signalfd() by 1 s, after the signals are blocked and the pid is in the
-    pidfile; the worker then reports ready after the stop): echod neither
-    logs "started" nor tells a launching process it serves (which would
-    exit 0); in the foreground it stops with 0."""
+    pidfile, and the master's first poll() by 0.5 s, so that the worker's
+    ready report and the SIGTERM are read in the same round): echod
+    neither logs "started" nor tells a launching process it serves (which
+    would exit 0); in the foreground it stops with 0."""
     asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
     d = new_echod()
     pidfile = os.path.join(d.dir, "echod.pid")
     d.pidfiles.append(pidfile)
     with open(d.stderr_path, "w") as err:
         tracer = subprocess.Popen(
-            ["strace", "-f", "-o", "/dev/null", "-e", "trace=signalfd4",
-             "-e", "inject=signalfd4:delay_enter=1000000"]
+            ["strace", "-f", "-o", "/dev/null", "-e", "trace=signalfd4,poll",
+             "-e", "inject=signalfd4:delay_enter=1000000",
+             "-e", "inject=poll:delay_enter=500000:when=1"]
             + d.argv(["-p", pidfile], foreground=foreground),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     try:
