@@ -252,8 +252,7 @@ worker_admit(struct worker *w, int fd, const union addr *peer)
 
 /*
  * Handles an accept() error on listener i; returns true when accepting
- * should stop for now. Any error but a client that left first, or a
- * network error of the new connection's own, pauses: a
+ * should stop for now. Any error but a client that left first pauses: a
  * listening socket that stays readable would otherwise bring the thread
  * straight back. Out of descriptors or memory, every listener pauses;
  * an error of one listener's own (EPERM from a security module leaves
@@ -274,16 +273,7 @@ worker_accept_failed(struct worker *w, size_t i)
 		return true;
 	case EINTR:
 	case ECONNABORTED:
-	/* A network error pending on the new connection: accept(2) says to
-	 * retry, as for a client that left first. */
 	case EPROTO:
-	case ENETDOWN:
-	case ENOPROTOOPT:
-	case EHOSTDOWN:
-	case ENONET:
-	case EHOSTUNREACH:
-	case EOPNOTSUPP:
-	case ENETUNREACH:
 		return false;
 	case EMFILE:
 	case ENFILE:

@@ -5,19 +5,13 @@ descriptor/memory shortages (here EINVAL, from a listening socket that
 another holder of it shut down), echod must not spin on the
 level-triggered listener event; it logs "pausing accepts for 100 ms" and
 must then really pause, that listener alone: the other one still serves.
-A network error accept() passes on from the new connection (ENETDOWN and
-the like) is retried at once, without a pause or an error line.
 """
 import ctypes
 import os
 import socket
-import subprocess
 import time
 
-import pytest
-
 import procinfo
-from waits import wait_until
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _SYS_pidfd_getfd = 438
@@ -64,32 +58,3 @@ def test_unexpected_accept_error_pauses_instead_of_spinning(start_echod):
     # The other listener still serves.
     with d.connect("::1") as c:
         c.recv_until(b"\n")
-
-
-def _traced(pid, tid):
-    with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-        return "TracerPid:\t0\n" not in f.read()
-
-
-@pytest.mark.parametrize("err", ["ENETDOWN", "EHOSTUNREACH", "ENETUNREACH"])
-def test_network_error_from_accept_is_retried_at_once(start_echod, asan_options, err):
-    """strace makes the worker's first accept4() fail with err: the
-    client is served without a pause, and no error is logged."""
-    asan_options("detect_leaks=0")  # LeakSanitizer cannot work under strace
-    d = start_echod(threads=1, greeting="hi\n")
-    d.wait_probes_gone()
-    worker = d.worker_pid()
-    tracer = subprocess.Popen(
-        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=accept4",
-         "-e", "inject=accept4:error=%s:when=1" % err, "-p", str(worker)],
-        stdin=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: all(_traced(worker, t) for t in os.listdir("/proc/%d/task" % worker)),
-                   what="strace to attach to every thread of the worker")
-        with d.connect() as c:
-            c.expect(b"hi\n")
-    finally:
-        tracer.terminate()
-        tracer.wait(10)
-    d.stop()
-    assert "accept on" not in d.stderr(), d.stderr()
