@@ -23,6 +23,7 @@
 #define LOG_TEXT_MAX   (PATH_MAX + 1024)    /* one written at once: see log_vmsg */
 #define LOG_QUEUE_LEN  1024
 #define LOG_STOP_WAIT_S 2
+#define LOG_FLUSH_WAIT_MS 1000
 #define LOG_FORK_WAIT_MS 200
 #define LOG_BATCH_LINES 64      /* lines written together at once */
 #define LOG_BATCH_WAIT_MS 5     /* the longest a line waits for a batch */
@@ -38,10 +39,12 @@ static struct {
 	int facility;           /* atomic: what syslog should be opened with */
 	int opened_facility;    /* what it is open with; -1 = not open */
 	int output_broken;      /* forked while the output was busy: see log_after_fork */
+	int queue_early;        /* forked: lines wait in the queue for log_start() */
 	pthread_mutex_t emit;   /* held while a line is written out */
 	pthread_mutex_t lock;   /* guards everything below */
 	pthread_cond_t wake;
 	pthread_cond_t started_cond;
+	pthread_cond_t drained;     /* the queue was written out */
 	int started;            /* the logger thread runs its loop */
 	pthread_t thread;
 	int running;            /* the logger thread owns the output */
@@ -59,6 +62,7 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.wake = PTHREAD_COND_INITIALIZER,
 	.started_cond = PTHREAD_COND_INITIALIZER,
+	.drained = PTHREAD_COND_INITIALIZER,
 };
 
 void
@@ -231,6 +235,8 @@ log_thread(void *arg)
 		pthread_mutex_lock(&lg.lock);
 		lg.head = (head + n) % LOG_QUEUE_LEN;
 		lg.count -= n;
+		if (lg.count == 0)
+			pthread_cond_broadcast(&lg.drained);
 		pthread_mutex_unlock(&lg.lock);
 		log_report_dropped();
 		pthread_mutex_lock(&lg.lock);
@@ -240,6 +246,10 @@ log_thread(void *arg)
 	return NULL;
 }
 
+/* Signals a thread raises itself by a fault: never blocked. */
+static const int log_fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+    SIGTRAP, SIGSYS, SIGABRT };
+
 int
 log_start(void)
 {
@@ -247,8 +257,11 @@ log_start(void)
 	int err;
 
 	lg.stopping = 0;
-	/* No signal for the logger thread: they are the caller's to take. */
+	/* No signal for the logger thread: they are the caller's to take.
+	 * Faults of its own still reach it, for a crash to be reported. */
 	sigfillset(&all);
+	for (size_t i = 0; i < sizeof(log_fault_signals) / sizeof(log_fault_signals[0]); i++)
+		sigdelset(&all, log_fault_signals[i]);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&lg.thread, NULL, log_thread, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -280,7 +293,10 @@ log_stop(void)
 {
 	struct timespec deadline;
 
-	if (!__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
+	/* Lines queued since a fork, and no thread to write them yet: one
+	 * is started for them (the process is about to end). */
+	if (!__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE) &&
+	    (!lg.queue_early || lg.count == 0 || log_start() < 0))
 		return;
 	pthread_mutex_lock(&lg.lock);
 	lg.stopping = 1;
@@ -291,6 +307,20 @@ log_stop(void)
 	if (pthread_timedjoin_np(lg.thread, NULL, &deadline) != 0)
 		return;     /* still running, and still owning the output */
 	__atomic_store_n(&lg.running, 0, __ATOMIC_RELEASE);
+}
+
+void
+log_flush(void)
+{
+	struct timespec until = log_deadline(CLOCK_MONOTONIC, LOG_FLUSH_WAIT_MS);
+
+	if (!__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&lg.lock);
+	while (lg.count > 0)
+		if (pthread_cond_clockwait(&lg.drained, &lg.lock, CLOCK_MONOTONIC, &until) != 0)
+			break;
+	pthread_mutex_unlock(&lg.lock);
 }
 
 bool
@@ -315,11 +345,13 @@ log_after_fork_child(bool held)
 	pthread_mutex_init(&lg.lock, NULL);
 	pthread_cond_init(&lg.wake, NULL);
 	pthread_cond_init(&lg.started_cond, NULL);
+	pthread_cond_init(&lg.drained, NULL);
 	lg.running = lg.stopping = lg.started = 0;
 	lg.head = lg.count = 0;
 	lg.dropped = lg.dropped_total = 0;
 	if (!held)
 		lg.output_broken = 1;
+	lg.queue_early = 1;
 }
 
 unsigned long
@@ -378,7 +410,7 @@ log_vmsg(int prio, int errnum, const char *fmt, va_list ap)
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(text))
 		snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(errnum));
-	if (__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&lg.running, __ATOMIC_ACQUIRE) || lg.queue_early)
 		log_enqueue(prio, text, strlen(text));
 	else
 		log_emit(prio, text);

@@ -11,10 +11,12 @@
  *   LOG_DEBUG    detail for developers
  *
  * Until log_start() the lines go straight to stderr (and syslog, once
- * log_open() has run). After it, callers only queue a line: a logger
- * thread writes them, so a slow syslog never stalls the caller. When the
- * queue is full the line is dropped and counted; the count is logged once
- * there is room again. Client data never goes into a log line.
+ * log_open() has run), except in a forked child, which queues them from
+ * the fork on (see log_after_fork_child). After it, callers only queue a
+ * line: a logger thread writes them, so a slow syslog never stalls the
+ * caller. When the queue is full the line is dropped and counted; the
+ * count is logged once there is room again. Client data never goes into
+ * a log line.
  *
  * log_err, log_warn and fatal append ": strerror(errno)", the *x forms do
  * not. Every function preserves errno.
@@ -47,7 +49,9 @@ bool log_stderr_is_journal(void);
  * returns whether it did; pass that to the after-fork call on each side.
  * A child forked while a write was stuck (a stalled syslog) never writes
  * a line: better silent than deadlocked. The child has no logger thread
- * and an empty queue until it calls log_start().
+ * and an empty queue: its lines wait in the queue, unwritten, until it
+ * calls log_start() (or log_stop(), which starts a thread for them), so
+ * that none of them waits on a slow syslog.
  */
 bool log_before_fork(void);
 void log_after_fork_parent(bool held);
@@ -57,6 +61,8 @@ void log_after_fork_child(bool held);
 int log_start(void);
 /* Writes what is queued (waiting 2 s at most), then logs synchronously. */
 void log_stop(void);
+/* Waits until every line queued so far is written, 1 s at most. */
+void log_flush(void);
 
 /* Lines dropped because the queue was full, since start. */
 unsigned long log_dropped_total(void);

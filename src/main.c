@@ -2,14 +2,17 @@
  * main.c: echod's command line, start-up order and exit statuses.
  *
  * Start-up order, and why:
+ *  0. descriptors inherited beyond stdio closed, systemd's sockets kept: a
+ *     caller's pipe is not held for the daemon's life;
  *  1. options, then the config: every error goes to the terminal;
  *  2. signals blocked before any thread exists, so every thread inherits it;
  *  3. pidfile, then listeners: a second instance is told so, a busy port
  *     is told so, both before detaching, with a non-zero status;
  *  4. detach (unless -f): the original process waits for step 6;
  *  5. the master starts its logger thread (after daemonizing: threads only
- *     after that fork) and forks the worker process, which starts its own
- *     logger thread and the pool;
+ *     after that fork) and forks the worker process, which queues its log
+ *     lines from the fork on and starts its own logger thread and the pool
+ *     once it has dropped privileges and blocked its signals;
  *  6. once the worker serves: report ready, point stdio at /dev/null,
  *     supervise until stopped.
  */

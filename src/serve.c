@@ -184,8 +184,16 @@ serve_run(struct config *cfg, struct listeners *ls, int status_fd,
 
 	serve_signals(&s);
 	s.srv.listeners = ls;
+	if (log_start() < 0) {
+		log_err("cannot start the logger thread");
+		return EXIT_OSERR;
+	}
 	if (worker_pool_start(&s.pool, &s.srv, cfg, config_thread_count(cfg)) < 0)
 		return EXIT_OSERR;
+	/* A daemon's start-up lines reach its terminal before the starting
+	 * process is told, and exits (at most 1 s if syslog is stalled). */
+	if (detached)
+		log_flush();
 	serve_report(&s, SERVE_READY);
 	if (detached) {
 		log_set_stderr(false);

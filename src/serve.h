@@ -33,10 +33,9 @@ struct serve_msg {
 };
 
 /*
- * Runs the worker process (its logger thread already running): starts
- * the pool with cfg on ls,
- * reports SERVE_READY on status_fd, then serves until told to stop by a
- * signal (SIGTERM/SIGINT: stop, SIGUSR2: retire after a reload, SIGQUIT:
+ * Runs the worker process: starts the logger thread and the pool with
+ * cfg on ls, reports SERVE_READY on status_fd, then serves until told to
+ * stop by a signal (SIGTERM/SIGINT: stop, SIGUSR2: retire after a reload, SIGQUIT:
  * close everything now, SIGUSR1: log a stats line) or until the master is
  * gone. detached: once READY is sent, stdio goes to /dev/null. Returns the
  * process's exit status.

@@ -23,7 +23,7 @@
 #include "privdrop.h"
 #include "sysutil.h"
 
-/* Ends the worker process once its logger has written what is queued. */
+/* Ends the worker process once what it queued to log is written. */
 static void __attribute__((noreturn))
 wproc_child_exit(int status)
 {
@@ -38,12 +38,10 @@ wproc_child(struct config *cfg, struct listeners *ls, int status_fd,
 {
 	for (int i = 0; i < nclose; i++)
 		close_quietly(close_fds[i]);
+	/* Lines are queued from the fork on (log.h): none of them waits for
+	 * a slow syslog, and the logger thread starts in serve_run, once
+	 * privileges are dropped and signals blocked, as for every thread. */
 	log_open(cfg->log_facility, cfg->log_level);
-	/* First: from here on no line waits for a slow syslog or stderr. */
-	if (log_start() < 0) {
-		log_err("cannot start the logger thread");
-		exit(EXIT_OSERR);
-	}
 	if (privdrop(cfg) < 0)
 		wproc_child_exit(EXIT_OSERR);
 	/* After privdrop(): a change of user clears PR_SET_PDEATHSIG. */

@@ -2,15 +2,18 @@
 
 Owns: finding the binary under test ($ECHOD), making echod instances in a
 per-test temporary directory and stopping what is left of them at
-teardown, the syslog capture fixture, options for a sanitized build, and
-raising the test process's descriptor limit. Does not own: how echod is run (echodctl.py), how
-syslog is captured (syslogcap.py).
+teardown, the syslog capture fixture, options for a sanitized build,
+raising the test process's descriptor limit, and a directory for an echod
+run as nobody. Does not own: how echod is run (echodctl.py), how syslog
+is captured (syslogcap.py).
 
 The suite writes nothing into the source tree (it may be read-only under
 distcheck): every file lives under pytest's tmp_path or a mkdtemp().
 """
 import os
 import resource
+import shutil
+import tempfile
 
 import pytest
 
@@ -93,3 +96,15 @@ def raise_nofile(wanted):
 def nofile():
     """nofile(n): raise the descriptor limit of the test process to n."""
     return raise_nofile
+
+
+@pytest.fixture
+def nobody_dir():
+    """A directory nobody can read, for echod's binary and config (the
+    test's own tmp_path is not); removed after the echod in it stopped."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: to run echod as nobody")
+    path = tempfile.mkdtemp(prefix="echod-nobody-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,11 +1,14 @@
 """procinfo.py: what /proc says about a process (Linux only).
 
 Owns: reading a process's state, parent, children, session, memory,
-umask, cwd, descriptors, epoll sets and scheduler slices, for the
+umask, cwd, descriptors (a copy of a listening socket, through
+pidfd_getfd), epoll sets and scheduler slices, for the
 daemon, memory and thread tests. Does not own: starting or
 stopping processes (echodctl.py).
 """
+import ctypes
 import os
+import socket
 
 
 def stat(pid):
@@ -105,9 +108,11 @@ def thread_slices(pid, prefix):
     return slices
 
 
-def status_field(pid, name):
-    """The value of `name:` in /proc/PID/status, as a string."""
-    with open("/proc/%d/status" % pid) as f:
+def status_field(pid, name, tid=None):
+    """The value of `name:` in /proc/PID/status (of thread tid, if given),
+    as a string."""
+    path = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
+    with open(path) as f:
         for line in f:
             key, _, val = line.partition(":")
             if key == name:
@@ -179,3 +184,33 @@ def kill_all(pids):
             os.kill(pid, 9)
         except ProcessLookupError:
             pass
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_pidfd_getfd = 438
+
+
+def listener_copy(pid, port):
+    """A copy (pidfd_getfd) of pid's IPv4 listening socket on port."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        for name in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = _libc.syscall(_SYS_pidfd_getfd, pidfd, int(name), 0)
+            if fd < 0:
+                continue
+            s = socket.socket(fileno=fd)
+            try:
+                if (s.family == socket.AF_INET and s.getsockname()[1] == port
+                        and s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
+                    return s
+            except OSError:
+                pass
+            s.close()
+    finally:
+        os.close(pidfd)
+    raise AssertionError("no listening socket on port %d in pid %d" % (port, pid))

@@ -16,12 +16,15 @@ serves, echod does not log "started" once its worker is ready, and the
 daemon's launching process exits 1, not 0. A failure to detach removes
 the pidfile. When the first worker fails, the launching process exits
 71 only once the daemon has removed its pidfile and logged "not started".
-A pipe the caller passed beyond stdio is not held by the daemon.
+A pipe the caller passed beyond stdio is not held by the daemon. The
+worker's start-up warnings reach the launcher's stderr.
 """
 import os
+import pwd
 import re
 import resource
 import select
+import shutil
 import signal
 import subprocess
 
@@ -324,4 +327,23 @@ def test_failed_start_is_over_when_the_launcher_exits(new_echod, asan_options):
         if tracer.poll() is None:
             tracer.kill()
             tracer.wait()
+        procinfo.kill_all(procinfo.running(d.binary, d.conf))
+
+
+def test_worker_start_up_warning_reaches_the_terminal(nobody_dir, new_echod):
+    """A daemon run as nobody with user set: the worker's warning that it
+    cannot change user is on the launcher's stderr by the time it exits
+    (the worker queues it, and its stdio goes to /dev/null once it serves)."""
+    nobody = pwd.getpwnam("nobody")
+    d = new_echod(workdir=nobody_dir, user="nobody")
+    d.binary = shutil.copy(d.binary, nobody_dir)
+    try:
+        res = subprocess.run(["setpriv", "--reuid=%d" % nobody.pw_uid,
+                              "--regid=%d" % nobody.pw_gid, "--clear-groups",
+                              d.binary, "-c", d.conf, "-p", ""],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        text = res.stderr.decode()
+        assert res.returncode == 0, (res.returncode, text)
+        assert 'user "nobody" is set but echod does not run as root' in text, text
+    finally:
         procinfo.kill_all(procinfo.running(d.binary, d.conf))

@@ -48,15 +48,17 @@ def test_worker_drops_to_user(new_echod):
     d.start()
     assert int(procinfo.status_field(d.pid, "CapInh"), 16) != 0
     worker = d.worker_pid()
-    status = {k: procinfo.status_field(worker, k)
-              for k in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff",
-                        "CapBnd", "CapAmb", "NoNewPrivs")}
-    assert status["Uid"].split() == [str(nobody.pw_uid)] * 4, status
-    assert status["Gid"].split() == [str(nobody.pw_gid)] * 4, status
-    assert status["Groups"] == "", status
-    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
-        assert int(status[cap], 16) == 0, status
-    assert status["NoNewPrivs"] == "1", status
+    # Every thread: capabilities and no_new_privs are per thread in Linux.
+    for tid in os.listdir("/proc/%d/task" % worker):
+        status = {k: procinfo.status_field(worker, k, tid=int(tid))
+                  for k in ("Name", "Uid", "Gid", "Groups", "CapInh", "CapPrm",
+                            "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")}
+        assert status["Uid"].split() == [str(nobody.pw_uid)] * 4, status
+        assert status["Gid"].split() == [str(nobody.pw_gid)] * 4, status
+        assert status["Groups"] == "", status
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert int(status[cap], 16) == 0, status
+        assert status["NoNewPrivs"] == "1", status
     assert procinfo.status_field(d.pid, "Uid").split()[0] == "0"
     with d.connect() as c:
         c.expect(GREETING)

@@ -18,11 +18,8 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import termios
 import time
-
-import pytest
 
 import procinfo
 from client import Client
@@ -99,18 +96,6 @@ def test_stalled_syslog_does_not_stall_the_master(syslog, start_echod):
     # Each process gives its stuck logger 2 s, then exits all the same.
     assert d.wait_exit() == 0
     syslog.resume()
-
-
-@pytest.fixture
-def nobody_dir():
-    """A directory nobody can read, for echod's binary and config (the
-    test's own tmp_path is not); removed after the echod in it stopped."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root: to run echod as nobody")
-    path = tempfile.mkdtemp(prefix="echod-nobody-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_stalled_syslog_does_not_stall_a_reload(nobody_dir, syslog, new_echod):
