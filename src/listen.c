@@ -23,17 +23,16 @@
  * be echoed in place. A connection has them from its handshake on, so
  * urgent bytes sent while it waits to be accepted are not lost either
  * (conn_start sets them again, for connections that queued on a socket
- * from systemd before echod started).
+ * from systemd before echod started). Best effort, as there: a socket
+ * from systemd may refuse one (MPTCP has no SO_OOBINLINE) and still serve.
  */
-static int
+static void
 listener_conn_options(int fd)
 {
 	int on = 1;
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on)) < 0)
-		return -1;
-	return 0;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 }
 
 static int
@@ -41,9 +40,9 @@ listener_options(int fd, int family)
 {
 	int on = 1;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    listener_conn_options(fd) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
 		return -1;
+	listener_conn_options(fd);
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
 		return -1;
@@ -168,11 +167,11 @@ listeners_adopt(struct listeners *ls, int n)
 		if (getsockname(l->fd, &l->addr.sa, &len) < 0 ||
 		    (flags = fcntl(l->fd, F_GETFL)) < 0 ||
 		    fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-		    fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    listener_conn_options(l->fd) < 0) {
+		    fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0) {
 			log_err("socket %d from systemd", l->fd);
 			return -1;
 		}
+		listener_conn_options(l->fd);
 		addr_format(&l->addr, l->name, sizeof(l->name));
 		ls->count++;
 	}

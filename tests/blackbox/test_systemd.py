@@ -5,8 +5,8 @@ Covers: sd_notify messages captured on the test's own NOTIFY_SOCKET
 RELOADING=1 then READY=1 around a reload, also a failed one, STOPPING=1
 on stop) and the watchdog (WATCHDOG=1 only while the worker's heartbeat
 reaches the master); socket activation: under systemd-socket-activate
-echod serves the socket it was passed, not the configured port (an
-urgent byte echoed in place: the socket has echod's options), and
+echod serves the socket it was passed, not the configured port (and
+gives it the options of its own listeners), and
 refuses to start with more sockets than it serves, with a socket that
 is not a listening TCP socket (Accept=yes, a datagram socket), or with
 LISTEN_FDS set for it but unreadable (rather than bind its own port).
@@ -185,15 +185,18 @@ def test_socket_activation(new_echod, tmp_path):
             return c
         c = wait_until(served, what="the activated socket to accept")
         c.expect(GREETING)
-        c.send(b"act")      # an urgent byte in the middle: the socket
-        c.sock.send(b"i", socket.MSG_OOB)   # systemd made has echod's options
-        c.send(b"vated\n")
+        c.send(b"activated\n")
         c.expect(b"OK...activated\n")
         c.close()
         wait_until(lambda: "started on 127.0.0.1:%d " % port in open(err.name).read(),
                    what=lambda: "the start line; stderr:\n" + open(err.name).read())
         assert not _listening(d.port), \
             "echod bound its configured port despite socket activation"
+        # The socket systemd made has the options echod's own have, which
+        # the connections waiting to be accepted inherit.
+        with procinfo.listener_copy(proc.pid, port) as lsock:
+            assert lsock.getsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE) == 1
+            assert lsock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
