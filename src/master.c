@@ -178,6 +178,10 @@ master_spawn(struct master *m, struct config *cfg, struct listeners *ls, bool re
 		return NULL;
 	w->reload = reload;
 	m->nworkers++;
+	if (m->paused_from_ms != 0) {       /* a crash loop's pause is over */
+		m->paused_ms += now_ms() - m->paused_from_ms;
+		m->paused_from_ms = 0;
+	}
 	return w;
 }
 
@@ -267,8 +271,9 @@ master_worker_ready(struct master *m, struct wproc *w)
 	if (!first && !reload)
 		log_notice("worker %ld serves again", (long)w->pid);
 	if (reload)
-		master_commit_reload(m, w);
-	w->state = WPROC_SERVING;
+		master_commit_reload(m, w);     /* serving from there on */
+	else
+		w->state = WPROC_SERVING;
 	if (first) {
 		m->announced = true;
 		master_announce_start(m, w);
@@ -280,27 +285,39 @@ master_worker_ready(struct master *m, struct wproc *w)
 /* ---- a worker is gone ---- */
 
 /*
- * Counts the crash of a worker that lived lived_ms. Five whose lives add
- * up to less than ten seconds are a crash loop: each crash in it doubles
- * the pause before the next worker, and the pauses do not count, so a
- * worker that dies at once keeps them doubling up to the cap. Workers
- * that ran longer clear it.
+ * Counts a crash. Five within ten seconds of workers running are a crash
+ * loop: each crash in it doubles the pause before the next worker. The
+ * crashes are timed on a clock that stops during those pauses, so a
+ * worker that dies at once keeps them doubling up to the cap, while ten
+ * seconds of serving, by any worker, end the loop.
  */
 static void
-master_count_crash(struct master *m, uint64_t lived_ms)
+master_count_crash(struct master *m, uint64_t now)
 {
-	uint64_t lives = 0;
+	uint64_t t = now - m->paused_ms;
+	bool looping;
 
-	m->crash_lives[m->ncrashes++ % MASTER_CRASH_WINDOW] = lived_ms;
-	for (int i = 0; i < MASTER_CRASH_WINDOW; i++)
-		lives += m->crash_lives[i];
-	if (m->ncrashes < MASTER_CRASH_WINDOW || lives >= MASTER_CRASH_PERIOD_MS) {
+	m->crashes[m->ncrashes++ % MASTER_CRASH_WINDOW] = t;
+	/* The slot written next holds the oldest of the last few crashes. */
+	looping = m->ncrashes >= MASTER_CRASH_WINDOW &&
+	    t - m->crashes[m->ncrashes % MASTER_CRASH_WINDOW] < MASTER_CRASH_PERIOD_MS;
+	if (!looping) {
 		m->backoff_ms = 0;
 		return;
 	}
 	m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : 1000;
 	if (m->backoff_ms > MASTER_BACKOFF_MAX_MS)
 		m->backoff_ms = MASTER_BACKOFF_MAX_MS;
+}
+
+/* Starts another worker after the crash loop's pause, if any, which the
+ * crash clock then leaves out (master_spawn ends it). */
+static void
+master_respawn_later(struct master *m, uint64_t now)
+{
+	m->respawn_at_ms = now + m->backoff_ms;
+	if (m->backoff_ms > 0 && m->paused_from_ms == 0)
+		m->paused_from_ms = now;
 }
 
 /*
@@ -315,7 +332,7 @@ master_abandon_reload(struct master *m, const char *how)
 	    "running configuration", how);
 	listeners_close_except(&m->next_listeners, &m->listeners);
 	if (!m->stopping && master_in_state(m, WPROC_SERVING) == NULL)
-		m->respawn_at_ms = now_ms() + m->backoff_ms;
+		master_respawn_later(m, now_ms());
 	notify("READY=1");
 }
 
@@ -348,7 +365,7 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 		m->exit_status = EXIT_OSERR;
 		return;
 	}
-	master_count_crash(m, now_ms() - w->started_ms);
+	master_count_crash(m, now_ms());
 	if (master_reload_starting(m) != NULL) {
 		log_errx("worker %ld %s; the reload's worker takes over", (long)w->pid, how);
 		return;
@@ -359,7 +376,7 @@ master_worker_died(struct master *m, struct wproc *w, const char *how)
 		    "waiting %llu s before starting another", MASTER_CRASH_WINDOW,
 		    MASTER_CRASH_PERIOD_MS / 1000,
 		    (unsigned long long)(m->backoff_ms / 1000));
-	m->respawn_at_ms = now_ms() + m->backoff_ms;
+	master_respawn_later(m, now_ms());
 }
 
 /*

@@ -17,8 +17,8 @@
 #include "wproc.h"
 
 #define MASTER_MAX_WORKERS 64      /* serving + starting + still draining */
-#define MASTER_CRASH_WINDOW 5      /* this many crashed workers ... */
-#define MASTER_CRASH_PERIOD_MS 10000   /* ... that lived less in all: back off */
+#define MASTER_CRASH_WINDOW 5      /* this many crashes ... */
+#define MASTER_CRASH_PERIOD_MS 10000   /* ... within this long, pauses left out: back off */
 #define MASTER_BACKOFF_MAX_MS 30000
 
 struct master {
@@ -43,9 +43,11 @@ struct master {
 	uint64_t quit_at_ms;        /* when stopping: SIGQUIT what still drains */
 	uint64_t kill_at_ms;        /* when stopping: SIGKILL what is left */
 
-	uint64_t crash_lives[MASTER_CRASH_WINDOW];  /* how long the last crashed workers lived */
+	uint64_t crashes[MASTER_CRASH_WINDOW];  /* when the last crashes were, paused_ms left out */
 	int ncrashes;
 	uint64_t backoff_ms;
+	uint64_t paused_ms;         /* time spent in crash-loop pauses, in all */
+	uint64_t paused_from_ms;    /* when the pause under way began; 0 = none */
 	uint64_t respawn_at_ms;     /* 0 = no worker to start */
 
 	unsigned long long served;  /* clients served by workers now gone */

@@ -3,7 +3,7 @@
 Covers: the worker killed (SIGKILL, SIGSEGV) under load: no connection
 is refused, a new worker serves within a second, the death is logged at
 err; a crash loop backs off, the pauses doubling up to 16 s and
-beyond; reloads under load (300 ping-ponging
+beyond, and 10 s of serving end it; reloads under load (300 ping-ponging
 clients and a stream of new connections through 20 reloads, some
 changing threads and greeting) refuse, reset and corrupt nothing, and a
 new connection sees the new greeting once "reloaded" is logged; SIGQUIT
@@ -106,6 +106,32 @@ def test_crash_loop_pauses_keep_doubling(start_echod):
                   r"waiting 16 s before starting another$")
     pauses = re.findall(r"^echod: the worker died .*: waiting (\d+) s ", d.stderr(), re.M)
     assert pauses == ["1", "2", "4", "8", "16"], d.stderr()
+    d.stop()
+
+
+def test_a_crash_long_after_a_crash_loop_is_not_paused(start_echod):
+    """Five quick crashes make a loop (a 1 s pause); the next worker then
+    serves 10 s and is replaced by a reload, whose worker is killed at
+    once: it is replaced at once, the loop being over. Takes 12 s."""
+    d = start_echod(greeting="one\n")
+    worker = d.worker_pid()
+    for _ in range(5):
+        os.kill(worker, signal.SIGKILL)
+        worker = _new_worker(d, worker)
+    d.wait_stderr(r"^echod: the worker died 5 times within 10 s of running: "
+                  r"waiting 1 s before starting another$")
+    serving_since = time.monotonic()
+    wait_until(lambda: time.monotonic() > serving_since + 10.5, timeout=15,
+               what="10 s of serving")
+    _reload(d, 1, greeting="two\n")
+    fresh = d.worker_pid()
+    killed_at = time.monotonic()
+    os.kill(fresh, signal.SIGKILL)
+    _new_worker(d, fresh)
+    took = time.monotonic() - killed_at
+    d.wait_stderr(r"^echod: worker %d killed by SIGKILL; starting another$" % fresh)
+    assert took < 1.0, "replaced %.1f s after the kill:\n%s" % (took, d.stderr())
+    assert len(re.findall(r": waiting \d+ s before", d.stderr())) == 1, d.stderr()
     d.stop()
 
 
