@@ -110,7 +110,9 @@ def test_sighup_while_a_reload_starts_after_the_old_worker_died(start_echod,
         d.signal(signal.SIGHUP)
         wait_until(lambda: not _pending(d.pid, signal.SIGHUP),
                    what="the master to take the second SIGHUP")
-        assert len(procinfo.children(d.pid)) == 1, "the reload's worker is gone"
+        starting = procinfo.children(d.pid)
+        assert len(starting) == 1 and procinfo.stat(starting[0])["state"] == "t", \
+            "the reload's worker is no longer held starting by strace"
         d.wait_stderr(r"^echod: worker %d .*; the reload's worker takes over" % old)
     finally:
         tracer.terminate()
