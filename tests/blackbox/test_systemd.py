@@ -9,13 +9,17 @@ echod serves the socket it was passed, not the configured port (and
 gives it the options of its own listeners), and
 refuses to start with more sockets than it serves, with a socket that
 is not a listening TCP socket (Accept=yes, a datagram socket), or with
-LISTEN_FDS set for it but unreadable (rather than bind its own port).
+LISTEN_FDS set for it but unreadable (rather than bind its own port);
+an MPTCP socket (which has no SO_OOBINLINE) is served.
 """
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+
+import pytest
 
 import procinfo
 from client import Client, connect_refused
@@ -307,3 +311,44 @@ def test_unreadable_listen_fds_is_refused(new_echod):
     assert "LISTEN_PID and LISTEN_FDS from systemd cannot be read: Invalid argument" \
         in text, text
     assert " started on " not in text, text
+
+
+def test_mptcp_socket_is_served(new_echod):
+    """A socket unit with SocketProtocol=mptcp passes an MPTCP listening
+    socket, which refuses SO_OOBINLINE: echod serves it all the same."""
+    try:
+        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)  # IPPROTO_MPTCP
+    except OSError as e:
+        pytest.skip("no MPTCP in this kernel: %s" % e)
+    d = new_echod()
+    with lsock:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(16)
+        port = lsock.getsockname()[1]
+        fd = lsock.fileno()
+        # As systemd passes it: descriptor 3, LISTEN_PID the process's own.
+        script = ("import os, sys; os.dup2(int(sys.argv[1]), 3); "
+                  "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1'); "
+                  "os.execv(sys.argv[2], sys.argv[2:])")
+        with open(d.stderr_path, "w") as err:
+            proc = subprocess.Popen([sys.executable, "-c", script, str(fd),
+                                     d.binary, "-f", "-c", d.conf],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err, pass_fds=(fd,))
+    try:
+        c = wait_until(lambda: _client_or_none(port), what=lambda: "echod to serve the "
+                       "MPTCP socket; stderr:\n" + open(d.stderr_path).read())
+        with c:
+            c.expect(GREETING)
+            c.send(b"mptcp\n")
+            c.expect(b"OK...mptcp\n")
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0, open(d.stderr_path).read()
+
+
+def _client_or_none(port):
+    try:
+        return Client("127.0.0.1", port, timeout=2)
+    except OSError:
+        return None
