@@ -5,11 +5,13 @@ starting echod (in the foreground with -f, or as a daemon), waiting until
 it accepts connections, reading its stderr, signalling it, asserting how
 it exits, and stopping (or killing) whatever is left at teardown. A start
 that loses a race for its port (exit 71, "Address already in use") is
-retried on a new port. Does not own: the config syntax (confwriter.py) or syslog
-capture (syslogcap.py).
+retried on a new port; the command line to run it as nobody, and the
+cleanup after a test that ran it under strace. Does not own: the config
+syntax (confwriter.py) or syslog capture (syslogcap.py).
 """
 import collections
 import os
+import pwd
 import re
 import signal
 import socket
@@ -24,6 +26,22 @@ EX_OSERR = 71
 PORT_ATTEMPTS = 5
 
 Result = collections.namedtuple("Result", "rc stdout stderr")
+
+
+def as_nobody(argv):
+    """argv run as user and group nobody, with no supplementary group."""
+    nobody = pwd.getpwnam("nobody")
+    return ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
+            "--clear-groups"] + list(argv)
+
+
+def kill_traced(tracer, d):
+    """After a test that ran echod d under strace: kills the tracer if it
+    still runs, then whatever process of d is left."""
+    if tracer.poll() is None:
+        tracer.kill()
+        tracer.wait()
+    procinfo.kill_all(procinfo.running(d.binary, d.conf))
 
 
 def free_port():

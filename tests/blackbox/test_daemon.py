@@ -20,7 +20,6 @@ A pipe the caller passed beyond stdio is not held by the daemon. The
 worker's start-up warnings reach the launcher's stderr.
 """
 import os
-import pwd
 import re
 import resource
 import select
@@ -33,6 +32,7 @@ import pytest
 import procinfo
 from client import Client
 from contract import GREETING
+from echodctl import as_nobody, kill_traced
 from waits import wait_until
 
 
@@ -265,10 +265,7 @@ def test_stopped_before_serving(new_echod, asan_options, foreground):
             assert "started on" not in d.stderr(), d.stderr()
             assert d.stderr().rstrip().endswith("echod: echod stopped"), d.stderr()
     finally:
-        if tracer.poll() is None:
-            tracer.kill()
-            tracer.wait()
-        procinfo.kill_all(procinfo.running(d.binary, d.conf))
+        kill_traced(tracer, d)
 
 
 def test_detach_failure_leaves_no_pidfile(new_echod, asan_options):
@@ -324,23 +321,17 @@ def test_failed_start_is_over_when_the_launcher_exits(new_echod, asan_options):
         assert re.search(r"^echod: echod not started$", d.stderr(), re.M), d.stderr()
         assert tracer.wait(20) == 71, d.stderr()
     finally:
-        if tracer.poll() is None:
-            tracer.kill()
-            tracer.wait()
-        procinfo.kill_all(procinfo.running(d.binary, d.conf))
+        kill_traced(tracer, d)
 
 
 def test_worker_start_up_warning_reaches_the_terminal(nobody_dir, new_echod):
     """A daemon run as nobody with user set: the worker's warning that it
     cannot change user is on the launcher's stderr by the time it exits
     (the worker queues it, and its stdio goes to /dev/null once it serves)."""
-    nobody = pwd.getpwnam("nobody")
     d = new_echod(workdir=nobody_dir, user="nobody")
     d.binary = shutil.copy(d.binary, nobody_dir)
     try:
-        res = subprocess.run(["setpriv", "--reuid=%d" % nobody.pw_uid,
-                              "--regid=%d" % nobody.pw_gid, "--clear-groups",
-                              d.binary, "-c", d.conf, "-p", ""],
+        res = subprocess.run(as_nobody([d.binary, "-c", d.conf, "-p", ""]),
                              stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
         text = res.stderr.decode()
         assert res.returncode == 0, (res.returncode, text)

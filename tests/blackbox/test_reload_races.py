@@ -29,6 +29,7 @@ import pytest
 import procinfo
 from client import Client, connect_many, connect_refused, established
 from contract import GREETING
+from echodctl import kill_traced
 from loadclients import Churn
 from waits import wait_until
 
@@ -321,7 +322,4 @@ def test_reload_queued_at_a_failed_start_forks_nothing(new_echod, asan_options):
         assert left == [], "echod exited %d, but processes of it still run: %s\n%s" \
             % (rc, left, d.stderr())
     finally:
-        if tracer.poll() is None:
-            tracer.kill()
-            tracer.wait()
-        procinfo.kill_all(procinfo.running(d.binary, d.conf))
+        kill_traced(tracer, d)

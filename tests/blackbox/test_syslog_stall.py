@@ -13,7 +13,6 @@ pipe nobody reads.
 import array
 import fcntl
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -24,6 +23,7 @@ import time
 import procinfo
 from client import Client
 from contract import VERSION
+from echodctl import as_nobody
 from syslogcap import SEVERITIES
 from waits import wait_until
 
@@ -104,15 +104,12 @@ def test_stalled_syslog_does_not_stall_a_reload(nobody_dir, syslog, new_echod):
     still starts and serves: that line is queued like any other, not
     written while the worker starts. (The master logs nothing before the
     fork here, so its logger is not stuck in syslog when it forks.)"""
-    nobody = pwd.getpwnam("nobody")
     os.chmod(syslog.path, 0o666)
     d = new_echod(syslog=syslog, workdir=nobody_dir, user="nobody",
                   greeting="hi\n", reply_prefix="> ")
     d.binary = shutil.copy(d.binary, nobody_dir)
-    as_nobody = ["setpriv", "--reuid=%d" % nobody.pw_uid,
-                 "--regid=%d" % nobody.pw_gid, "--clear-groups"]
     d.argv = lambda args=(), foreground=True: syslog.wrap(
-        as_nobody + [d.binary, "-f", "-c", d.conf] + list(args))
+        as_nobody([d.binary, "-f", "-c", d.conf] + list(args)))
     d.start()
     syslog.wait_for(r"^echod %s started on " % re.escape(VERSION))
     assert syslog.find(r'^user "nobody" is set but echod does not run as root')
