@@ -376,10 +376,10 @@ conn_start(struct conn *c, struct conn_io *io)
 	int on = 1;
 	enum conn_end why;
 
-	/* Set on the listener too (listen.c); this covers connections that
-	 * queued on a socket from systemd before echod set them there. */
-	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
+	if (io->set_options) {
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
+	}
 	io->turn_left = CONN_TURN_BYTES;
 	why = conn_flush(c, io);
 	return why != CONN_OPEN ? why : conn_rearm(c, io->epfd);

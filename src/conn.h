@@ -56,6 +56,7 @@ struct conn_io {
 	uint64_t bytes_in, bytes_out;   /* every connection's, for stats */
 	uint64_t rendered;          /* bytes of echo written into out, sent or not */
 	size_t turn_left;           /* what the connection served may still send */
+	bool set_options;           /* listeners from systemd: see conn_start */
 };
 
 /*
@@ -75,8 +76,10 @@ struct conn_io {
 struct conn *conn_new(int fd, const union addr *peer, const struct config *cfg,
     uint64_t id, uint64_t now_ms);
 
-/* Sets TCP_NODELAY and SO_OOBINLINE, sends the greeting and starts
- * watching fd in io->epfd. */
+/* Sends the greeting and starts watching fd in io->epfd. fd has
+ * TCP_NODELAY and SO_OOBINLINE from its listener; with io->set_options
+ * (sockets from systemd, on which it may have queued before echod set
+ * them there) they are set on fd itself. */
 enum conn_end conn_start(struct conn *c, struct conn_io *io);
 
 /* Does what the epoll events on c's socket allow: read, echo, flush. */

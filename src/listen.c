@@ -22,8 +22,8 @@
  * delay for the echo, and urgent (MSG_OOB) bytes kept in the stream, to
  * be echoed in place. A connection has them from its handshake on, so
  * urgent bytes sent while it waits to be accepted are not lost either
- * (conn_start sets them again, for connections that queued on a socket
- * from systemd before echod started). Best effort, as there: a socket
+ * (conn_start sets them again on sockets from systemd, for connections
+ * that queued there before echod started). Best effort, as there: a socket
  * from systemd may refuse one (MPTCP has no SO_OOBINLINE) and still serve.
  */
 static void
@@ -121,6 +121,7 @@ listeners_update(const struct listeners *cur, struct listeners *next,
     const struct config *cfg)
 {
 	next->count = 0;
+	next->adopted = false;
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		if (listener_renew(&next->list[i], cur, cfg->listen[i], cfg) < 0) {
 			listeners_close_except(next, cur);
@@ -152,6 +153,7 @@ int
 listeners_adopt(struct listeners *ls, int n)
 {
 	ls->count = 0;
+	ls->adopted = true;
 	if (n > CONFIG_MAX_LISTEN) {
 		/* Left unserved, the rest would take clients that wait forever. */
 		log_errx("systemd passed %d sockets; echod serves at most %d", n,
@@ -182,6 +184,7 @@ int
 listeners_open(struct listeners *ls, const struct config *cfg)
 {
 	ls->count = 0;
+	ls->adopted = false;
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		if (listener_open(&ls->list[i], cfg->listen[i], cfg) < 0) {
 			listeners_close(ls);

@@ -4,6 +4,7 @@
 #ifndef ECHOD_LISTEN_H
 #define ECHOD_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
@@ -18,6 +19,8 @@ struct listener {
 struct listeners {
 	struct listener list[CONFIG_MAX_LISTEN];
 	size_t count;
+	bool adopted;               /* systemd's: connections queued before echod
+	                             * set the options lack them (see conn_start) */
 };
 
 /*

@@ -490,6 +490,7 @@ worker_init(struct worker *w, struct worker_pool *pool, struct config *cfg, int 
 	w->io.scratch_len = sizeof(w->scratch);
 	w->io.out = w->out;
 	w->io.out_len = sizeof(w->out);
+	w->io.set_options = w->srv->listeners->adopted;
 	w->io.now_ms = now_ms();
 	w->sweep_ms = w->io.now_ms + SWEEP_INTERVAL_MS;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -189,7 +189,11 @@ def test_socket_activation(new_echod, tmp_path):
             return c
         c = wait_until(served, what="the activated socket to accept")
         c.expect(GREETING)
-        c.send(b"activated\n")
+        # This connection queued before echod ran, so before it set the
+        # options on the socket: it sets them on the connection itself.
+        c.send(b"act")
+        c.sock.send(b"i", socket.MSG_OOB)
+        c.send(b"vated\n")
         c.expect(b"OK...activated\n")
         c.close()
         wait_until(lambda: "started on 127.0.0.1:%d " % port in open(err.name).read(),

@@ -14,6 +14,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,8 +41,12 @@ pair_open(struct pair *p, int srv_sndbuf, int cli_rcvbuf)
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sin);
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int on = 1;
 
 	ck_assert_int_ge(lfd, 0);
+	/* As echod's listeners: the connection inherits them (see conn_start). */
+	ck_assert_int_eq(setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)), 0);
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on)), 0);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(lfd, 1), 0);
 	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
